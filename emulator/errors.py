@@ -1,0 +1,51 @@
+"""The emulator's exception tree.
+
+    EmulatorError                 base of everything the emulator raises on purpose
+    ├── UsageError                bad input from the user: exit code 2, one clear paragraph
+    │   └── UnknownNameError      a vendor or event type that does not exist; lists the valid names
+    └── BuildError                a builder was asked for something its vendor cannot produce
+
+Messages say what was asked, why it failed and what to do instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class EmulatorError(Exception):
+    """Base of every error the emulator raises on purpose."""
+
+
+class UsageError(EmulatorError):
+    """Bad input (a flag, a name, a file). The CLI prints the message and exits with 2."""
+
+
+class UnknownNameError(UsageError, LookupError):
+    """A name that is not in a catalogue; the message lists every valid one."""
+
+    def __init__(self, what: str, name: str, valid: Iterable[str], hint: str = "") -> None:
+        self.what = what
+        self.name = name
+        self.valid = tuple(valid)
+        message = f"unknown {what} {name!r}; valid {what}s: {', '.join(self.valid)}"
+        close = _closest(name, self.valid)
+        if close:
+            message += f". Did you mean {close!r}?"
+        if hint:
+            message += f" {hint}"
+        super().__init__(message)
+
+
+class BuildError(EmulatorError):
+    """A builder cannot produce the requested body (wrong state for the event, bad override)."""
+
+
+def _closest(name: str, valid: tuple[str, ...]) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    if not matches:
+        lowered = {v.lower(): v for v in valid}
+        return lowered.get(name.lower())
+    return matches[0]

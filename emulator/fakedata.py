@@ -1,0 +1,177 @@
+"""Realistic, seeded values (people, sites, offers, locations, menu items) drawn from Faker.
+
+Faker costs tens of microseconds a field, so entries are made lazily and memoised: entry ``i`` of a
+pool depends only on the seed, the pool's name and ``i``, never on what was asked before. Callers pick
+entries with their own random generator, so one body costs a few dictionary look-ups once warm.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from dataclasses import dataclass
+from functools import cached_property
+
+from faker import Faker
+
+POOL_SIZE = 4096
+
+# What coupons are for; Faker has no menu, so the dishes are ours.
+PRODUCTS = (
+    "coffee",
+    "latte",
+    "pizza",
+    "burrito",
+    "smoothie",
+    "burger",
+    "salad bowl",
+    "bagel",
+    "sandwich",
+    "ice cream",
+    "milkshake",
+    "taco box",
+    "noodle bowl",
+    "croissant",
+    "juice",
+)
+# (item name, menu family, major group, price in dollars)
+MENU = (
+    ("Classic Burger", "Burgers", "Food", 8.99),
+    ("Cheeseburger", "Burgers", "Food", 9.49),
+    ("Chicken Sandwich", "Sandwiches", "Food", 8.49),
+    ("Caesar Salad", "Salads", "Food", 7.99),
+    ("Margherita Pizza", "Pizza", "Food", 11.99),
+    ("Pepperoni Pizza", "Pizza", "Food", 12.99),
+    ("French Fries", "Sides", "Food", 3.49),
+    ("Onion Rings", "Sides", "Food", 3.99),
+    ("Chicken Wings", "Appetizers", "Food", 9.99),
+    ("Garden Wrap", "Wraps", "Food", 7.49),
+    ("Iced Tea", "Cold Drinks", "Beverage", 2.49),
+    ("Cola", "Cold Drinks", "Beverage", 1.99),
+    ("Latte", "Hot Drinks", "Beverage", 4.29),
+    ("Cappuccino", "Hot Drinks", "Beverage", 4.09),
+    ("Chocolate Shake", "Shakes", "Dessert", 5.49),
+    ("Brownie", "Bakery", "Dessert", 2.99),
+    ("Entree", "Entrees", "Food", 13.50),
+)
+REDEMPTION_ERRORS = (
+    "Already redeemed",
+    "Coupon expired",
+    "Coupon not valid at this location",
+    "Coupon not yet active",
+    "Minimum spend not met",
+    "Invalid coupon code",
+)
+
+
+@dataclass(frozen=True)
+class Person:
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    birthday: str
+    gender: str
+    city: str
+    postcode: str
+
+
+@dataclass(frozen=True)
+class Offer:
+    name: str
+    percent: int
+    amount: int
+    product: str
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    name: str
+    family: str
+    major_group: str
+    price: float
+
+
+class FakeData:
+    """Seeded pools of realistic values; ``FakeData(seed)`` always yields the same entries."""
+
+    def __init__(self, seed: int, locale: str = "en_US", size: int = POOL_SIZE) -> None:
+        self.seed = seed
+        self.locale = locale
+        self.size = size
+        self._memo: dict[tuple[str, int], object] = {}
+
+    @cached_property
+    def _faker(self) -> Faker:
+        return Faker(self.locale)
+
+    def _entry(self, pool: str, index: int, make):
+        key = (pool, index)
+        value = self._memo.get(key)
+        if value is None:
+            faker = self._faker
+            faker.seed_instance(zlib.crc32(f"{self.seed}:{pool}:{index}".encode()))
+            value = self._memo[key] = make(faker)
+        return value
+
+    def _pick(self, rng: random.Random, pool: str, make):
+        return self._entry(pool, rng.randrange(self.size), make)
+
+    def person(self, rng: random.Random) -> Person:
+        return self._pick(rng, "person", _make_person)
+
+    def company(self, rng: random.Random) -> str:
+        return self._pick(rng, "company", lambda f: f.company())
+
+    def site_name(self, rng: random.Random) -> str:
+        return self._pick(rng, "site", _make_site_name)
+
+    def location(self, rng: random.Random) -> str:
+        return self._pick(rng, "location", _make_location)
+
+    def sentence(self, rng: random.Random) -> str:
+        return self._pick(rng, "sentence", lambda f: f.sentence(nb_words=8))
+
+    def offer(self, rng: random.Random) -> Offer:
+        percent = rng.choice((5, 10, 15, 20, 25, 30, 50))
+        amount = rng.choice((1, 2, 3, 5, 10, 15, 20))
+        product = rng.choice(PRODUCTS)
+        name = rng.choice(
+            (
+                f"{percent}% off your next {product}",
+                f"${amount} off any {product}",
+                f"Free {product} with any purchase",
+                f"Buy one {product}, get one free",
+            )
+        )
+        return Offer(name=name, percent=percent, amount=amount, product=product)
+
+    def menu_item(self, rng: random.Random) -> MenuItem:
+        return MenuItem(*rng.choice(MENU))
+
+    def redemption_error(self, rng: random.Random) -> str:
+        return rng.choice(REDEMPTION_ERRORS)
+
+
+def _make_person(f: Faker) -> Person:
+    first, last = f.first_name(), f.last_name()
+    domain = f.free_email_domain()
+    return Person(
+        first_name=first,
+        last_name=last,
+        email=f"{first}.{last}{f.random_int(1, 99)}@{domain}".lower().replace(" ", ""),
+        phone=f.numerify("##########"),
+        birthday=f.date_of_birth(minimum_age=18, maximum_age=80).isoformat(),
+        gender=f.random_element(("male", "female", "non-binary")),
+        city=f.city(),
+        postcode=f.postcode(),
+    )
+
+
+def _make_site_name(f: Faker) -> str:
+    word = f.last_name()
+    return f.random_element((f"{word} Rewards", f"{word} Coffee Club", f"{word} Deals Hub"))
+
+
+def _make_location(f: Faker) -> str:
+    return f"{f.last_name()} {f.random_element(('Store', 'Shop', 'Kitchen', 'Cafe'))} #{f.random_int(1, 999)}"

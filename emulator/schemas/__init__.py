@@ -1,0 +1,94 @@
+"""Load the JSON Schemas (2020-12) of every event type and validate bodies against them.
+
+Each event type's schema is a file under ``schemas/<vendor>/``; shared parts of a vendor live in that
+folder's ``common.json`` and are reached with relative ``$ref``s, so editors resolve them from disk
+as well. Formats are checked (``uuid``, ``date-time``, ``uri``, ``email``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+# Schemas are registered under this base so that relative `$ref`s resolve; `.invalid` never resolves
+# on a network (RFC 2606), so nothing is ever fetched.
+BASE_URI = "https://coupon-emulator.invalid/schemas/"
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+FORMAT_CHECKER = FormatChecker(formats=())
+for _name, _check in Draft202012Validator.FORMAT_CHECKER.checkers.items():
+    FORMAT_CHECKER.checkers[_name] = _check
+
+
+@FORMAT_CHECKER.checks("date-time", raises=ValueError)
+def _is_datetime(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _RFC3339.match(value):
+        return False
+    datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
+    return True
+
+
+@FORMAT_CHECKER.checks("uri")
+def _is_uri(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    parts = urlsplit(value)
+    return bool(parts.scheme and (parts.netloc or parts.path)) and " " not in value
+
+
+def _files() -> Iterator[tuple[str, Any]]:
+    root = resources.files(__name__)
+    for folder in sorted(root.iterdir(), key=lambda p: p.name):
+        if folder.is_dir() and not folder.name.startswith("_"):
+            for file in sorted(folder.iterdir(), key=lambda p: p.name):
+                if file.name.endswith(".json"):
+                    yield f"{folder.name}/{file.name}", file
+
+
+@cache
+def registry() -> Registry:
+    """Every schema file, registered under ``BASE_URI`` + ``<vendor>/<file>``."""
+    pairs = []
+    for rel, file in _files():
+        contents = json.loads(file.read_text(encoding="utf-8"))
+        pairs.append(
+            (BASE_URI + rel, Resource.from_contents(contents, default_specification=DRAFT202012))
+        )
+    return Registry().with_resources(pairs)
+
+
+def load(schema_path: str) -> dict[str, Any]:
+    """The schema at ``schemas/<vendor>/<file>`` (as ``EventType.schema_path`` names it)."""
+    rel = schema_path.removeprefix("schemas/")
+    return registry().contents(BASE_URI + rel)
+
+
+@cache
+def validator(schema_path: str) -> Draft202012Validator:
+    """A compiled validator for one schema, formats checked, ``$ref``s resolved locally."""
+    load(schema_path)  # fail early, with the registry's error, on an unknown path
+    rel = schema_path.removeprefix("schemas/")
+    return Draft202012Validator(
+        {"$ref": BASE_URI + rel},
+        registry=registry(),
+        format_checker=FORMAT_CHECKER,
+    )
+
+
+def errors(schema_path: str, body: Mapping[str, Any]) -> list[str]:
+    """Every way ``body`` breaks its schema, as ``key.path: message`` lines; empty when valid."""
+    found = sorted(validator(schema_path).iter_errors(body), key=lambda e: list(map(str, e.path)))
+    return [f"{'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in found]
