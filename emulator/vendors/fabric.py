@@ -1,12 +1,266 @@
-"""Fabric: placeholder until its module is written."""
+"""fabric.inc Offers: a `{specversion, type, tenantid, events[]}` envelope of thin events.
+
+Seeds 001 (coupon, coupon-code events) and 003 (redemption events). Each event's ``data`` names the
+object (``id``, or ``promotionId`` + ``couponCode``) and the ``callbackUrls`` a consumer calls for the
+details; here those point at the emulator's own resources, which the service serves at
+``/vendors/fabric/api-offers/coupons/{id}``, ``/api-offers/promotions/{promotionId}/coupon-codes/{code}``
+and ``/api-offers/redemptions/{id}`` (one path for coupon and promotion redemptions, as fabric's
+Redemptions API has one ``/redemptions/{id}`` resource). A coupon is a promotion in fabric's model,
+so a coupon's code events carry the coupon's id as ``promotionId`` (our reading of the examples,
+which use one id for both). Every coupon of one run belongs to one tenant.
+"""
 
 from __future__ import annotations
 
+import copy
+import random
+import re
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+from emulator import values
+from emulator.errors import BuildError
+from emulator.vendors import Context, DeliveryProfile, EventType, RetryRule
+
 SLUG = "fabric"
-EVENT_TYPES = ()
+SPECVERSION = "v1"
+SOURCE = "offers:business-layer"
+# Overrides the run's tenant: ``Context(extras={TENANT_EXTRA: "63a1...30"})``.
+TENANT_EXTRA = "fabric_tenant_id"
+
+_COUPON = "offers:coupon:"
+_CODE = "offers:couponCode:"
+_PROMOTION_REDEMPTION = "offers:redemption:promotion:"
+_COUPON_REDEMPTION = "offers:redemption:coupon:"
+
+_SUMMARIES = {
+    f"{_COUPON}created": "a coupon is created",
+    f"{_COUPON}updated": "a coupon is updated",
+    f"{_COUPON}deleted": "a coupon is deleted",
+    f"{_COUPON}enabled": "a disabled coupon is enabled: shoppers can use it again",
+    f"{_COUPON}disabled": "a coupon is disabled: shoppers can no longer use it",
+    f"{_COUPON}activated": "a scheduled coupon becomes active and available for use",
+    f"{_COUPON}deactivated": "a coupon is deactivated and no longer available for use",
+    f"{_CODE}created": "a coupon code is created",
+    f"{_CODE}updated": "a coupon code is updated",
+    f"{_PROMOTION_REDEMPTION}created": "redemption details for a promotion are created",
+    f"{_PROMOTION_REDEMPTION}updated": "redemption details for a promotion are updated",
+    f"{_PROMOTION_REDEMPTION}deleted": "redemption details for a promotion are deleted",
+    f"{_COUPON_REDEMPTION}created": "redemption details of a coupon are created",
+    f"{_COUPON_REDEMPTION}updated": "redemption details of a coupon are updated",
+    f"{_COUPON_REDEMPTION}deleted": "redemption details of a coupon are deleted",
+}
+
+EVENT_TYPES = tuple(
+    EventType(SLUG, name, summary, f"{name.replace(':', '.')}.json")
+    for name, summary in _SUMMARIES.items()
+)
+
+# fabric documents "up to 3 times" after a failed delivery, and nothing about which failures count,
+# the backoff, the timeout or the success codes: three retries on any failure is documented, the
+# delays and everything in `unverified` are our choice.
+PROFILE = DeliveryProfile(
+    auth_types=("none", "api-key"),
+    methods=("POST", "GET"),
+    batching=True,
+    timeout=15,
+    retry=(RetryRule(on=("3xx", "4xx", "5xx", "timeout", "connection"), delays=(30, 120, 600)),),
+    unverified=("retry delays", "retry on 3xx/4xx", "timeout", "success codes", "batch limits"),
+)
+
+_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+@dataclass(frozen=True)
+class FabricCoupon:
+    """One coupon of one tenant, its code, its latest redemption, and where its flags stand.
+
+    ``enabled`` (enable/disable) and ``active`` (scheduled until activated) are independent, as in
+    fabric; ``status`` is the ``data.status`` of the last event applied (what a consumer holds).
+    """
+
+    tenant_id: str
+    coupon_id: str
+    promotion_id: str
+    coupon_code: str
+    redemption_id: str | None = None
+    redemption_kind: str | None = None  # "coupon" or "promotion"
+    redemption_deleted: bool = False
+    enabled: bool = True
+    active: bool = False
+    deleted: bool = False
+    last_event: str | None = None
+    status: str | None = None
 
 
 class Fabric:
     slug = SLUG
-    title = "Fabric"
+    title = "fabric Offers"
     event_types = EVENT_TYPES
+    profile = PROFILE
+
+    def new_coupon(self, ctx: Context) -> FabricCoupon:
+        coupon_id = values.object_id(ctx.rng, ctx.now)
+        return FabricCoupon(
+            tenant_id=tenant_id(ctx),
+            coupon_id=coupon_id,
+            promotion_id=coupon_id,
+            coupon_code=_coupon_code(ctx),
+        )
+
+    def apply(self, event_type: str, coupon: FabricCoupon, ctx: Context) -> FabricCoupon:
+        status = _status(event_type)
+        coupon = replace(coupon, last_event=event_type, status=status)
+        kind = _redemption_kind(event_type)
+        if kind is not None:
+            # Lenient: an update or delete of a redemption never created gets one to refer to.
+            fresh = (
+                status == "CREATED"
+                or coupon.redemption_id is None
+                or coupon.redemption_kind != kind
+            )
+            redemption_id = values.object_id(ctx.rng, ctx.now) if fresh else coupon.redemption_id
+            return replace(
+                coupon,
+                redemption_id=redemption_id,
+                redemption_kind=kind,
+                redemption_deleted=status == "DELETED",
+            )
+        if not event_type.startswith(_COUPON):
+            return coupon  # coupon-code events leave the coupon's flags alone
+        action = event_type.removeprefix(_COUPON)
+        if action == "created":
+            return replace(coupon, enabled=True, active=False, deleted=False)
+        if action == "deleted":
+            return replace(coupon, deleted=True)
+        if action in ("enabled", "disabled"):
+            return replace(coupon, enabled=action == "enabled")
+        if action in ("activated", "deactivated"):
+            return replace(coupon, active=action == "activated")
+        return coupon
+
+    def build(self, event_type: str, coupon: FabricCoupon, ctx: Context) -> dict[str, Any]:
+        status = _status(event_type)
+        data: dict[str, Any]
+        if event_type.startswith(_CODE):
+            data = {
+                "eventName": "COUPON-CODE",
+                "status": status,
+                "promotionId": coupon.promotion_id,
+                "couponCode": coupon.coupon_code,
+                "callbackUrls": [ctx.link(SLUG, _code_path(coupon))],
+            }
+        elif event_type.startswith(_COUPON):
+            data = {
+                "eventName": "COUPON",
+                "status": status,
+                "id": coupon.coupon_id,
+                "callbackUrls": [ctx.link(SLUG, f"api-offers/coupons/{coupon.coupon_id}")],
+            }
+        else:
+            if coupon.redemption_id is None:
+                raise BuildError(
+                    f"fabric cannot build {event_type!r}: the coupon has no redemption yet; "
+                    f"apply the event to the coupon first (Fabric().apply) so it gets one"
+                )
+            data = {
+                "eventName": "REDEMPTION",
+                "status": status,
+                "id": coupon.redemption_id,
+                "callbackUrls": [ctx.link(SLUG, f"api-offers/redemptions/{coupon.redemption_id}")],
+            }
+        event = {
+            "id": values.uuid4(ctx.rng),
+            "time": values.iso_millis(ctx.now),
+            "source": SOURCE,
+            "subject": None,
+            "data": data,
+        }
+        return envelope(event_type, coupon.tenant_id, [event])
+
+    def dedupe_keys(self, body: Mapping[str, Any]) -> tuple[str, ...]:
+        return tuple(str(event["id"]) for event in body["events"])
+
+    def batch(self, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        return merge(bodies)
+
+
+def envelope(event_type: str, tenant: str, events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The wire body carrying ``events`` of one type for one tenant, keys in fabric's order."""
+    return {
+        "specversion": SPECVERSION,
+        "type": event_type,
+        "tenantid": tenant,
+        "events": [copy.deepcopy(dict(e)) for e in events],
+    }
+
+
+def merge(bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One envelope with every event of ``bodies``, which must share their ``type`` and tenant.
+
+    Whether fabric mixes types in one envelope is undocumented; one type per envelope is the safe
+    reading, since consumers dispatch on the envelope's ``type``.
+    """
+    if not bodies:
+        raise BuildError("fabric cannot batch zero bodies; pass at least one built body")
+    first = bodies[0]
+    for index, body in enumerate(bodies[1:], start=1):
+        for key in ("type", "tenantid"):
+            if body[key] != first[key]:
+                raise BuildError(
+                    f"fabric batches share one {key!r}: body 0 has {first[key]!r}, body {index} "
+                    f"has {body[key]!r}; batch each {key} separately"
+                )
+    return envelope(first["type"], first["tenantid"], [e for b in bodies for e in b["events"]])
+
+
+def tenant_id(ctx: Context) -> str:
+    """The run's tenant: ``ctx.extras[TENANT_EXTRA]``, else one drawn from the run's seed.
+
+    Drawn from the seed rather than ``ctx.rng`` so every coupon of a run shares it (a batch holds
+    one tenant) without taking a value out of the run's random stream.
+    """
+    given = ctx.extras.get(TENANT_EXTRA)
+    if given is not None:
+        if not isinstance(given, str) or not _OBJECT_ID.match(given):
+            raise BuildError(f"{TENANT_EXTRA} must be 24 lowercase hex digits, got {given!r}")
+        return given
+    rng = random.Random(f"{SLUG}:tenant:{ctx.fake.seed}")
+    signed_up = values.EPOCH - timedelta(seconds=rng.randint(30 * 86400, 3 * 365 * 86400))
+    return values.object_id(rng, signed_up)
+
+
+def _status(event_type: str) -> str:
+    if event_type not in _SUMMARIES:
+        raise BuildError(
+            f"fabric has no event type {event_type!r}; valid types: {', '.join(_SUMMARIES)}"
+        )
+    return event_type.rsplit(":", 1)[1].upper()
+
+
+def _redemption_kind(event_type: str) -> str | None:
+    if event_type.startswith(_COUPON_REDEMPTION):
+        return "coupon"
+    if event_type.startswith(_PROMOTION_REDEMPTION):
+        return "promotion"
+    return None
+
+
+def _code_path(coupon: FabricCoupon) -> str:
+    code = quote(coupon.coupon_code, safe="")
+    return f"api-offers/promotions/{coupon.promotion_id}/coupon-codes/{code}"
+
+
+def _coupon_code(ctx: Context) -> str:
+    """A merchant-style code: ``ABC-123`` as in the examples, or one named after the offer."""
+    rng = ctx.rng
+    if rng.random() < 0.5:
+        letters = values.code(rng, 3, string.ascii_uppercase)
+        return f"{letters}-{values.code(rng, 3, string.digits)}"
+    offer = ctx.fake.offer(rng)
+    word = offer.product.upper().replace(" ", "")
+    return f"{word}{offer.percent}-{values.code(rng, 4, string.ascii_uppercase + string.digits)}"
