@@ -1,0 +1,86 @@
+"""The command line as users run it: a real subprocess, real exit codes, real bytes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.emulator.test_catalogue import EXPECTED
+
+
+def run(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "emulator", *args], capture_output=True, timeout=60, check=False
+    )
+
+
+def test_events_json_lists_every_type_with_schema_and_inferred_flag():
+    result = run("events", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert {(r["vendor"], r["name"]) for r in rows} == {
+        (v, n) for v, names in EXPECTED.items() for n in names
+    }
+    for row in rows:
+        assert row["schema"].startswith(f"emulator/schemas/{row['vendor']}/")
+        assert row["schema"].endswith(".json")
+        with open(row["schema_file"], encoding="utf-8") as fh:
+            assert json.load(fh)["$schema"].endswith("2020-12/schema")
+        assert row["inferred"] is (row["name"] == "coupon-void")
+
+
+def test_events_filters_by_vendor_and_prints_a_table():
+    result = run("events", "--vendor", "rebilly")
+    assert result.returncode == 0
+    text = result.stdout.decode()
+    assert "coupon-redemption-canceled" in text
+    assert "CouponIssued" not in text
+
+
+@pytest.mark.parametrize(("vendor", "event"), [("komo", "CouponIssued"), ("punchh", "coupon-void")])
+def test_sample_is_byte_identical_for_one_seed_and_differs_for_another(vendor, event):
+    first = run("sample", vendor, event, "--seed", "5", "--json")
+    second = run("sample", vendor, event, "--seed", "5", "--json")
+    other = run("sample", vendor, event, "--seed", "6", "--json")
+    assert first.returncode == second.returncode == other.returncode == 0
+    assert first.stdout == second.stdout
+    assert other.stdout != first.stdout
+    assert json.loads(first.stdout) == json.loads(
+        run("sample", vendor, event, "--seed", "5").stdout
+    )
+
+
+def test_sample_json_is_the_compact_wire_form():
+    out = run("sample", "fabric", "offers:coupon:created", "--json").stdout
+    assert out.endswith(b"}\n")
+    assert b"\n" not in out[:-1]
+    assert b", " not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("sample", "stripe", "x"), "valid vendors: komo, fabric, rebilly, punchh"),
+        (("sample", "komo", "CouponRedeemed"), "valid komo event types: CouponIssued"),
+        (("events", "--vendor", "Komo"), "Did you mean 'komo'?"),
+        (("sample", "komo", "CouponIssued", "--seed", "x"), "invalid int value"),
+        (("sample", "komo", "CouponIssued", "--at", "yesterday"), "not an ISO 8601 time"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message_and_no_traceback(args, needle):
+    result = run(*args)
+    assert result.returncode == 2
+    stderr = result.stderr.decode()
+    assert needle in stderr
+    assert "Traceback" not in stderr
+    assert result.stdout == b""
+
+
+def test_help_describes_every_command():
+    text = run("--help").stdout.decode()
+    for command in ("events", "sample"):
+        assert command in text
+    assert "Example:" in run("sample", "--help").stdout.decode()
