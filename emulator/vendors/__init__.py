@@ -87,19 +87,31 @@ class DeliveryProfile:
     success: tuple[int, ...] | None = None  # None: any 2xx
     batching: bool = False
     verification_get: bool = False
+    content_type: str = "application/json"
+    user_agent: str = ""  # empty: the emulator's own
     unverified: tuple[str, ...] = ()
 
     def rule_for(self, kind: str, status: int | None = None) -> RetryRule | None:
-        """The first rule matching a failure: an exact status, then its class, then ``kind``."""
-        keys = (str(status), f"{status // 100}xx") if status is not None else (kind,)
-        for key in keys:
-            for rule in self.retry:
-                if key in rule.on:
-                    return rule
-        return None
+        """The rule of this profile that governs a failure (see ``match_rule``)."""
+        return match_rule(self.retry, kind, status)
 
     def is_success(self, status: int) -> bool:
         return status in self.success if self.success is not None else 200 <= status < 300
+
+
+def match_rule(
+    rules: Sequence[RetryRule], kind: str, status: int | None = None
+) -> RetryRule | None:
+    """The rule governing a failure: an exact status code first, then its class, then ``kind``.
+
+    ``kind`` is ``"timeout"`` or ``"connection"`` when no status came back.
+    """
+    keys = (str(status), f"{status // 100}xx") if status is not None else (kind,)
+    for key in keys:
+        for rule in rules:
+            if key in rule.on:
+                return rule
+    return None
 
 
 class Vendor(Protocol):
