@@ -1,12 +1,448 @@
-"""Rebilly: placeholder until its module is written."""
+"""Rebilly: one HAL-style object per coupon or redemption event, the resources embedded in full.
+
+Seed 002 and Rebilly/api-definitions (``CouponWebhook.yaml``, ``CouponRedemptionWebhook.yaml``).
+Coupon events carry ``{couponId, eventType, _embedded: {coupon}, _links}``; redemption events add
+``redemptionId``, ``customerId`` and embed the redemption and the customer. There is no event id:
+consumers dedupe on (eventType, couponId, revision), or (eventType, redemptionId).
+
+``revision`` (our rule; Rebilly says only "number of times the coupon data has been modified"):
+a new coupon has revision 0, and each ``coupon-modified``, ``coupon-expiration-modified`` and
+``coupon-expired`` adds one. Issuing and the redemption events leave it alone, so every coupon event
+of a coupon's life has a distinct dedupe key.
+
+Redemptions (our reading; Rebilly documents only the event names): ``coupon-applied`` opens a
+redemption for the coupon's customer, ``coupon-redeemed`` raises ``redemptionsCount``, and the
+removal and cancel events set ``canceledTime`` (a cancel of a redeemed one lowers the count). An
+event that cannot happen to the current redemption opens a new one, so no dedupe key repeats.
+Times are whole-second UTC with a ``Z``, as in Rebilly's rendered samples.
+
+Links point at the emulator's own resources, served later by the service under
+``{links_base}/vendors/rebilly/``: ``coupons/{couponId}``, ``coupons-redemptions/{redemptionId}``
+and ``customers/{customerId}``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from emulator import values
+from emulator.errors import BuildError
+from emulator.fakedata import Person
+from emulator.vendors import Context, DeliveryProfile, EventType, RetryRule, single
+
 SLUG = "rebilly"
-EVENT_TYPES = ()
+
+ISSUED = "coupon-issued"
+MODIFIED = "coupon-modified"
+EXPIRATION_MODIFIED = "coupon-expiration-modified"
+EXPIRED = "coupon-expired"
+APPLIED = "coupon-applied"
+APPLICATION_REMOVED = "coupon-application-removed"
+REDEEMED = "coupon-redeemed"
+REDEMPTION_CANCELED = "coupon-redemption-canceled"
+
+COUPON_EVENTS = (ISSUED, MODIFIED, EXPIRATION_MODIFIED, EXPIRED)
+REDEMPTION_EVENTS = (APPLIED, APPLICATION_REMOVED, REDEEMED, REDEMPTION_CANCELED)
+
+
+def _event(name: str, summary: str) -> EventType:
+    return EventType(SLUG, name, summary, f"{name}.json")
+
+
+EVENT_TYPES = (
+    _event(ISSUED, "a coupon is issued (status becomes issued)"),
+    _event(MODIFIED, "a coupon's discount or restrictions change"),
+    _event(EXPIRATION_MODIFIED, "a coupon's expiration time changes"),
+    _event(EXPIRED, "a coupon expires (status becomes expired)"),
+    _event(APPLIED, "a coupon is applied for a customer (a redemption is created)"),
+    _event(APPLICATION_REMOVED, "a coupon application is removed"),
+    _event(REDEEMED, "a coupon is redeemed (redemptionsCount rises)"),
+    _event(REDEMPTION_CANCELED, "a coupon redemption is canceled"),
+)
+
+# Events that count as a modification of the coupon's data (see the module docstring).
+_REVISING = frozenset((MODIFIED, EXPIRATION_MODIFIED, EXPIRED))
+
+_CURRENCIES = ("USD", "USD", "USD", "EUR", "GBP", "CAD")
+# Mostly item discounts, as in Rebilly's default context.
+_CONTEXTS = ("items", "items", "items", "shipping", "items-and-shipping")
+_RESTRICTION_TYPES = (
+    "minimum-order-amount",
+    "redemptions-per-customer",
+    "total-redemptions",
+    "discounts-per-redemption",
+)
+
+
+@dataclass(frozen=True)
+class Discount:
+    """``fixed`` (amount, currency) or ``percent`` (value), and the context it applies to."""
+
+    type: str
+    context: str
+    amount: float | None = None
+    currency: str | None = None
+    value: float | None = None
+
+    def wire(self) -> dict[str, Any]:
+        keys = ("type", "amount", "currency", "value", "context")
+        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """One coupon restriction; a coupon holds at most one of each ``type``."""
+
+    type: str
+    quantity: int | None = None
+    amount: int | None = None
+    currency: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        keys = ("type", "quantity", "amount", "currency")
+        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+
+
+@dataclass(frozen=True)
+class RebillyCustomer:
+    """The customer the coupon is held for; every redemption of the coupon is theirs."""
+
+    id: str
+    website_id: str
+    person: Person
+    created_time: datetime
+
+
+@dataclass(frozen=True)
+class RebillyRedemption:
+    """The coupon's current redemption; ``redeemed`` is our bookkeeping and never sent."""
+
+    id: str
+    created_time: datetime
+    updated_time: datetime
+    canceled_time: datetime | None = None
+    additional_restrictions: tuple[Restriction, ...] = ()
+    redeemed: bool = False
+
+
+@dataclass(frozen=True)
+class RebillyCoupon:
+    """One coupon: its identity (id, customer) and the state its last event left it in."""
+
+    id: str
+    discount: Discount
+    restrictions: tuple[Restriction, ...]
+    description: str
+    status: str
+    issued_time: datetime
+    expired_time: datetime | None
+    created_time: datetime
+    updated_time: datetime
+    customer: RebillyCustomer
+    revision: int = 0
+    redemptions_count: int = 0
+    redemption: RebillyRedemption | None = None
+
+
+# Rebilly retries (its webhook log has an attempt counter) but publishes no schedule or timeout;
+# success is any 2xx (documented). The ladder, the retried failures and the timeout are our choice.
+_LADDER = (60, 300, 1800, 7200, 21600)  # seconds
+PROFILE = DeliveryProfile(
+    auth_types=("none", "basic", "digest"),
+    methods=("POST", "GET", "PUT", "PATCH", "DELETE"),
+    timeout=15,
+    retry=(RetryRule(on=("3xx", "4xx", "5xx", "timeout", "connection"), delays=_LADDER),),
+    unverified=("retry delays", "retries on 3xx/4xx", "timeout"),
+)
 
 
 class Rebilly:
     slug = SLUG
     title = "Rebilly"
     event_types = EVENT_TYPES
+    profile = PROFILE
+
+    def new_coupon(self, ctx: Context) -> RebillyCoupon:
+        """A draft coupon, scheduled to start within two weeks, held for one customer."""
+        rng, now = ctx.rng, _now(ctx)
+        created = values.earlier(now, rng, 3)
+        issued = values.later(now, rng, 1, 14)
+        discount = _discount(ctx)
+        joined = values.earlier(created, rng, 365)
+        customer = RebillyCustomer(
+            id="cus_" + values.ulid(rng, joined),
+            website_id="web_" + values.ulid(rng, joined),
+            person=ctx.fake.person(rng),
+            created_time=joined,
+        )
+        return RebillyCoupon(
+            id="cpn_" + values.ulid(rng, created),
+            discount=discount,
+            restrictions=_restrictions(ctx),
+            description=_description(discount, ctx),
+            status="draft",
+            issued_time=issued,
+            expired_time=values.later(issued, rng, 30, 180) if rng.random() < 0.6 else None,
+            created_time=created,
+            updated_time=created,
+            customer=customer,
+        )
+
+    def apply(self, event_type: str, coupon: RebillyCoupon, ctx: Context) -> RebillyCoupon:
+        """The coupon after ``event_type``; lenient: missing prerequisites are made up silently."""
+        _check(event_type)
+        now = _now(ctx)
+        if event_type in REDEMPTION_EVENTS:
+            return _apply_redemption(event_type, coupon, ctx, now)
+        revision = coupon.revision + (event_type in _REVISING)
+        changes: dict[str, Any]
+        if event_type == ISSUED:
+            past = coupon.expired_time is not None and coupon.expired_time <= now
+            # Issuing again lifts a past expiration.
+            changes = {"status": "issued", "issued_time": min(coupon.issued_time, now)}
+            changes["expired_time"] = None if past else coupon.expired_time
+        elif event_type == MODIFIED:
+            changes = _modification(coupon, ctx)
+        elif event_type == EXPIRATION_MODIFIED:
+            # A later expiration revives an expired coupon.
+            status = "issued" if coupon.status == "expired" else coupon.status
+            expires = values.later(max(now, coupon.issued_time), ctx.rng, 7, 90)
+            changes = {"status": status, "expired_time": expires}
+        else:
+            expired = now if coupon.expired_time is None else min(coupon.expired_time, now)
+            changes = {"status": "expired", "expired_time": expired}
+            changes["issued_time"] = min(coupon.issued_time, expired)
+        return replace(coupon, **changes, revision=revision, updated_time=now)
+
+    def build(self, event_type: str, coupon: RebillyCoupon, ctx: Context) -> dict[str, Any]:
+        """The complete body announcing ``event_type`` for ``coupon`` in its current state."""
+        _check(event_type)
+        coupon_href = ctx.link(SLUG, f"coupons/{coupon.id}")
+        embedded_coupon = _coupon_wire(coupon, coupon_href)
+        if event_type in COUPON_EVENTS:
+            return {
+                "couponId": coupon.id,
+                "eventType": event_type,
+                "_embedded": {"coupon": embedded_coupon},
+                "_links": [{"href": coupon_href, "rel": "coupon"}],
+            }
+        redemption, customer = coupon.redemption, coupon.customer
+        if redemption is None:
+            raise BuildError(
+                f"rebilly {event_type} needs a redemption and coupon {coupon.id} has none; "
+                f"apply {APPLIED!r} (or {event_type!r}) to the coupon before building"
+            )
+        redemption_href = ctx.link(SLUG, f"coupons-redemptions/{redemption.id}")
+        customer_href = ctx.link(SLUG, f"customers/{customer.id}")
+        return {
+            "couponId": coupon.id,
+            "redemptionId": redemption.id,
+            "customerId": customer.id,
+            "eventType": event_type,
+            "_embedded": {
+                "coupon": embedded_coupon,
+                "redemption": {
+                    "id": redemption.id,
+                    "couponId": coupon.id,
+                    "customerId": customer.id,
+                    "additionalRestrictions": [
+                        r.wire() for r in redemption.additional_restrictions
+                    ],
+                    "createdTime": values.iso_seconds(redemption.created_time),
+                    "updatedTime": values.iso_seconds(redemption.updated_time),
+                    "canceledTime": _time_or_none(redemption.canceled_time),
+                    "_links": _links(
+                        (redemption_href, "self"),
+                        (coupon_href, "coupon"),
+                        (customer_href, "customer"),
+                    ),
+                },
+                "customer": _customer_wire(customer, customer_href),
+            },
+            "_links": _links(
+                (coupon_href, "coupon"),
+                (redemption_href, "redemption"),
+                (customer_href, "customer"),
+            ),
+        }
+
+    def dedupe_keys(self, body: Mapping[str, Any]) -> tuple[str, ...]:
+        event_type = body["eventType"]
+        if event_type in REDEMPTION_EVENTS:
+            return (f"{event_type}:{body['redemptionId']}",)
+        return (f"{event_type}:{body['couponId']}:{body['_embedded']['coupon']['revision']}",)
+
+    def batch(self, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        return single(SLUG, bodies)
+
+
+def _check(event_type: str) -> None:
+    if event_type not in COUPON_EVENTS + REDEMPTION_EVENTS:
+        valid = ", ".join(COUPON_EVENTS + REDEMPTION_EVENTS)
+        raise BuildError(f"rebilly has no event type {event_type!r}; valid: {valid}")
+
+
+def _now(ctx: Context) -> datetime:
+    # Rebilly's timestamps have whole seconds; keep the state in the same precision it is sent in.
+    return ctx.now.replace(microsecond=0)
+
+
+def _apply_redemption(
+    event_type: str, coupon: RebillyCoupon, ctx: Context, now: datetime
+) -> RebillyCoupon:
+    status, issued_time = coupon.status, coupon.issued_time
+    if status == "draft":
+        # A redemption implies a started coupon: issue it first (no event for that).
+        status, issued_time = "issued", min(issued_time, now)
+    # A fresh redemption whenever this event could not happen to the current one, so that each
+    # (eventType, redemptionId) pair, the dedupe key, occurs at most once.
+    redemption = coupon.redemption
+    if (
+        redemption is None
+        or event_type == APPLIED
+        or redemption.canceled_time is not None
+        or (event_type == REDEEMED and redemption.redeemed)
+    ):
+        redemption = _new_redemption(ctx, now)
+    count = coupon.redemptions_count
+    if event_type == REDEEMED:
+        redemption = replace(redemption, redeemed=True, updated_time=now)
+        count += 1
+    elif event_type in (APPLICATION_REMOVED, REDEMPTION_CANCELED):
+        if redemption.redeemed:
+            count = max(0, count - 1)
+        redemption = replace(redemption, canceled_time=now, redeemed=False, updated_time=now)
+    changed = count != coupon.redemptions_count or status != coupon.status
+    return replace(
+        coupon,
+        status=status,
+        issued_time=issued_time,
+        redemption=redemption,
+        redemptions_count=count,
+        updated_time=now if changed else coupon.updated_time,
+    )
+
+
+def _new_redemption(ctx: Context, now: datetime) -> RebillyRedemption:
+    rng = ctx.rng
+    extra: tuple[Restriction, ...] = ()
+    if rng.random() < 0.25:
+        extra = (Restriction("discounts-per-redemption", quantity=rng.choice((1, 2, 3))),)
+    return RebillyRedemption(
+        id="cpn_rdm_" + values.ulid(rng, now),
+        created_time=now,
+        updated_time=now,
+        additional_restrictions=extra,
+    )
+
+
+def _discount(ctx: Context) -> Discount:
+    rng = ctx.rng
+    offer = ctx.fake.offer(rng)
+    context = rng.choice(_CONTEXTS)
+    if rng.random() < 0.5:
+        return Discount("percent", context, value=offer.percent)
+    return Discount(
+        "fixed",
+        context,
+        amount=round(rng.choice((offer.amount, offer.amount + 0.99, 4.99)), 2),
+        currency=rng.choice(_CURRENCIES),
+    )
+
+
+def _description(discount: Discount, ctx: Context) -> str:
+    product = ctx.fake.offer(ctx.rng).product
+    if discount.type == "percent":
+        return f"{discount.value:g}% off your next {product}"
+    return f"{discount.amount:g} {discount.currency} off any {product}"
+
+
+def _restriction(kind: str, ctx: Context) -> Restriction:
+    rng = ctx.rng
+    if kind == "minimum-order-amount":
+        return Restriction(kind, amount=rng.choice((10, 20, 25, 50, 100)), currency="USD")
+    if kind == "total-redemptions":
+        return Restriction(kind, quantity=rng.choice((100, 500, 1000, 5000)))
+    return Restriction(kind, quantity=rng.choice((1, 1, 2, 3)))
+
+
+def _restrictions(ctx: Context) -> tuple[Restriction, ...]:
+    kinds = ctx.rng.sample(_RESTRICTION_TYPES, ctx.rng.choice((0, 1, 1, 2, 3)))
+    return tuple(_restriction(kind, ctx) for kind in sorted(kinds, key=_RESTRICTION_TYPES.index))
+
+
+def _modification(coupon: RebillyCoupon, ctx: Context) -> dict[str, Any]:
+    """A visible change to the coupon's data: a new discount (and description) or restrictions."""
+    rng = ctx.rng
+    if rng.random() < 0.5:
+        discount = _discount(ctx)
+        if discount == coupon.discount:  # a modification must change something
+            other = "items" if discount.context != "items" else "items-and-shipping"
+            discount = replace(discount, context=other)
+        return {"discount": discount, "description": _description(discount, ctx)}
+    present = [r.type for r in coupon.restrictions]
+    missing = [kind for kind in _RESTRICTION_TYPES if kind not in present]
+    if missing and (not present or rng.random() < 0.6):
+        kinds = [*present, rng.choice(missing)]
+    else:
+        dropped = rng.choice(present)
+        kinds = [kind for kind in present if kind != dropped]
+    kept = {r.type: r for r in coupon.restrictions}
+    restrictions = tuple(
+        kept.get(kind) or _restriction(kind, ctx)
+        for kind in sorted(kinds, key=_RESTRICTION_TYPES.index)
+    )
+    return {"restrictions": restrictions}
+
+
+def _links(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"href": href, "rel": rel} for href, rel in pairs]
+
+
+def _time_or_none(at: datetime | None) -> str | None:
+    return None if at is None else values.iso_seconds(at)
+
+
+def _coupon_wire(coupon: RebillyCoupon, href: str) -> dict[str, Any]:
+    # Key order follows Coupon.yaml, as Rebilly's own samples print it.
+    return {
+        "id": coupon.id,
+        "discount": coupon.discount.wire(),
+        "restrictions": [r.wire() for r in coupon.restrictions],
+        "redemptionsCount": coupon.redemptions_count,
+        "status": coupon.status,
+        "description": coupon.description,
+        "issuedTime": values.iso_seconds(coupon.issued_time),
+        "expiredTime": _time_or_none(coupon.expired_time),
+        "revision": coupon.revision,
+        "createdTime": values.iso_seconds(coupon.created_time),
+        "updatedTime": values.iso_seconds(coupon.updated_time),
+        "_links": _links((href, "self")),
+    }
+
+
+def _customer_wire(customer: RebillyCustomer, href: str) -> dict[str, Any]:
+    person, created = customer.person, values.iso_seconds(customer.created_time)
+    return {
+        "id": customer.id,
+        "email": person.email,
+        "firstName": person.first_name,
+        "lastName": person.last_name,
+        "websiteId": customer.website_id,
+        "createdTime": created,
+        "updatedTime": created,
+        "primaryAddress": {
+            "firstName": person.first_name,
+            "lastName": person.last_name,
+            "city": person.city,
+            "country": "US",  # Faker's en_US people
+            "postalCode": person.postcode,
+            "emails": [{"label": "main", "value": person.email, "primary": True}],
+            "phoneNumbers": [{"label": "main", "value": person.phone, "primary": True}],
+        },
+        "revision": 0,
+        "_links": _links((href, "self")),
+    }

@@ -61,3 +61,8 @@ def load(vendor: str, file: str, *repairs: Repair) -> Any:
 
 def raw(vendor: str, file: str) -> str:
     return (EXAMPLES / vendor / file).read_text(encoding="utf-8")
+
+
+def strip_bullets(text: str) -> str:
+    """Drop the ``•`` bullet Rebilly's rendered request samples print before each member."""
+    return re.sub(r"^(\s*)•\s?", r"\1", text, flags=re.MULTILINE)
