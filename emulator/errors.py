@@ -2,7 +2,8 @@
 
     EmulatorError                 base of everything the emulator raises on purpose
     ├── UsageError                bad input from the user: exit code 2, one clear paragraph
-    │   └── UnknownNameError      a vendor or event type that does not exist; lists the valid names
+    │   ├── UnknownNameError      a vendor or event type that does not exist; lists the valid names
+    │   └── ConfigError           a delivery settings file or section: file:line:column, key path
     └── BuildError                a builder was asked for something its vendor cannot produce
 
 Messages say what was asked, why it failed and what to do instead.
@@ -35,6 +36,30 @@ class UnknownNameError(UsageError, LookupError):
         if hint:
             message += f" {hint}"
         super().__init__(message)
+
+
+class ConfigError(UsageError):
+    """Delivery settings that cannot be used. The message starts ``file:line:column: key.path:``
+    (line and column when known), then says what was expected and the valid options."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        path: str = "",
+    ) -> None:
+        self.source = source
+        self.line = line
+        self.column = column
+        self.path = path
+        self.detail = message
+        where = source or "<settings>"
+        if line is not None:
+            where += f":{line}" + (f":{column}" if column is not None else "")
+        super().__init__(f"{where}: {path}: {message}" if path else f"{where}: {message}")
 
 
 class BuildError(EmulatorError):

@@ -1,0 +1,642 @@
+"""Delivery settings: where each vendor delivers, with which auth, retries, timeout and batching.
+
+The YAML is composed with PyYAML's SafeLoader and read node by node, so that every error names the
+file, line, column and key path. ``${VAR}`` and ``${VAR:-default}`` are expanded in every string
+value (``$${`` is a literal ``${``). Punchh's ``sign: path|full-url`` lives in its auth spec,
+next to the secret it concerns.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from emulator import auth as authn
+from emulator.errors import ConfigError, UsageError
+from emulator.vendors import DEFAULT_LINKS_BASE, DeliveryProfile, RetryRule
+
+TOP_KEYS = ("vendors", "time_scale", "links_base", "ordering")
+TARGET_KEYS = (
+    "target", "method", "auth", "headers", "retry", "timeout", "batch_size",
+    "verification_get", "timestamp_unit", "success",
+)  # fmt: skip
+ORDERINGS = ("none", "per-coupon")
+TIMESTAMP_UNITS = ("s", "ms")
+# Vendor facts the profiles do not carry yet: Punchh writes `basic`/`bearer` in lowercase and
+# sends epoch timestamps whose unit is ambiguous in its docs (VENDORS.md).
+_AUTH_DEFAULTS = {"punchh": {"basic": {"scheme": "basic"}, "bearer": {"scheme": "bearer"}}}
+_TIMESTAMP_VENDORS = ("punchh",)
+# Keys that only some vendors accept: (does this vendor accept it?, why not).
+_VENDOR_ONLY: dict[str, tuple[Callable[[str, DeliveryProfile], bool], str]] = {
+    "batch_size": (lambda slug, p: p.batching, "sends one event per request"),
+    "verification_get": (lambda slug, p: p.verification_get, "sends no verification GET"),
+    "timestamp_unit": (lambda slug, p: slug in _TIMESTAMP_VENDORS, "sends no epoch timestamps"),
+}
+_KIND = re.compile(r"^(?:[1-5]xx|[1-5][0-9][0-9]|timeout|connection)$")
+_REF = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{")
+_MERGE = "tag:yaml.org,2002:merge"  # `<<: *anchor`
+_SECONDS, _WHOLE = "a number of seconds", "a whole number"
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Everything the dispatcher needs to deliver one vendor's events to one consumer URL."""
+
+    vendor: str
+    url: str
+    method: str
+    auth: authn.Authenticator
+    headers: Mapping[str, str]
+    retry: tuple[RetryRule, ...]  # empty: never retried
+    timeout: float
+    batch_size: int
+    verification_get: bool
+    timestamp_unit: str | None  # punchh only: "s" or "ms"
+    success: tuple[int, ...] | None  # None: any 2xx
+
+    @classmethod
+    def for_url(cls, vendor: str, url: str, profile: DeliveryProfile | None = None) -> Target:
+        """The vendor's defaults aimed at ``url`` (``send --target URL`` without a config)."""
+        problem = _url_problem(url)
+        if problem:
+            raise UsageError(f"target URL for {vendor}: {problem}")
+        return _defaults(vendor, url, profile or _catalogue_profile(vendor))
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return self.auth.secrets
+
+    def request_headers(self, body: bytes, method: str | None = None) -> dict[str, str]:
+        """The static headers, then the auth headers for this body (auth wins on a clash)."""
+        method = method or self.method
+        return {**self.headers, **self.auth.headers(method, self.url, body)}
+
+    def rule_for(self, kind: str, status: int | None = None) -> RetryRule | None:
+        """The retry rule for a failure, with DeliveryProfile's precedence; None: not retried."""
+        return DeliveryProfile(auth_types=(), retry=self.retry, timeout=self.timeout).rule_for(
+            kind, status
+        )
+
+    def is_success(self, status: int) -> bool:
+        return status in self.success if self.success is not None else 200 <= status < 300
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A whole settings file: the configured targets and the run-wide knobs."""
+
+    vendors: Mapping[str, Target] = field(default_factory=lambda: MappingProxyType({}))
+    time_scale: float = 1.0  # every vendor delay and retry interval is multiplied by this
+    links_base: str = DEFAULT_LINKS_BASE
+    ordering: str = "none"
+    source: str | None = None
+
+    def target(self, vendor: str, url: str | None = None) -> Target:
+        """The configured target of ``vendor``; ``url`` (a ``--target`` flag) replaces its URL."""
+        configured = self.vendors.get(vendor)
+        if configured is None:
+            if url is None:
+                where = self.source or "a --config file"
+                raise UsageError(
+                    f"no target for {vendor}: pass --target URL or set vendors.{vendor}.target "
+                    f"in {where}"
+                )
+            return Target.for_url(vendor, url)
+        if url is None:
+            return configured
+        problem = _url_problem(url)
+        if problem:
+            raise UsageError(f"target URL for {vendor}: {problem}")
+        return replace(configured, url=url)
+
+
+def load(
+    path: str | os.PathLike[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    profiles: Mapping[str, DeliveryProfile] | None = None,
+) -> Settings:
+    """Read a settings file; ConfigError (exit 2) names file, line, column and key path."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("settings file not found", source=source) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the settings file: {exc}", source=source) from exc
+    return parse(text, source=source, env=env, profiles=profiles)
+
+
+def parse(
+    data: str | bytes | Mapping[str, Any] | yaml.Node,
+    *,
+    source: str | None = None,
+    env: Mapping[str, str] | None = None,
+    profiles: Mapping[str, DeliveryProfile] | None = None,
+    extra_keys: Collection[str] = (),
+) -> Settings:
+    """Settings from YAML text, an already loaded mapping (no line numbers) or a composed node.
+
+    ``env`` defaults to ``os.environ``; ``profiles`` to the catalogue's. ``extra_keys`` are top-level
+    keys left to the caller (a scenario file's own sections).
+    """
+    if isinstance(data, yaml.Node):
+        node = data
+    elif isinstance(data, str | bytes):
+        try:
+            node = yaml.compose(data, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            raise _syntax_error(exc, source) from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"YAML error: {exc}", source=source) from None
+    else:
+        try:
+            node = yaml.representer.SafeRepresenter(sort_keys=False).represent_data(data)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"cannot read these settings: {exc}", source=source) from None
+    if node is None:
+        raise ConfigError(
+            "the settings are empty; expected a mapping with 'vendors:'", source=source
+        )
+    reader = _Reader(source, os.environ if env is None else env, profiles)
+    return reader.settings(node, extra_keys)
+
+
+def expand(text: str, env: Mapping[str, str]) -> str:
+    """``${VAR}``, ``${VAR:-default}`` (default when unset or empty) and ``$${`` (a literal ``${``).
+
+    Raises LookupError naming an unset variable, ValueError for a malformed reference.
+    """
+
+    def one(m: re.Match[str]) -> str:
+        whole, name, default = m.group(0), m.group(1), m.group(2)
+        if whole == "$${":
+            return "${"
+        if name is None:
+            raise ValueError(
+                "malformed ${...}: write ${NAME} or ${NAME:-default} (NAME: letters, digits, _), "
+                "or $${ for a literal ${"
+            )
+        if default is not None:
+            if "${" in default:
+                raise ValueError(f"nested ${{...}} in the default of ${{{name}}} is not supported")
+            return env.get(name) or default
+        if name not in env:
+            raise LookupError(
+                f"environment variable {name} is not set; export it, or give a default with "
+                f"${{{name}:-default}}"
+            )
+        return env[name]
+
+    return _REF.sub(one, text)
+
+
+def _catalogue_profile(vendor: str) -> DeliveryProfile:
+    from emulator import catalogue
+
+    profile = getattr(catalogue.vendor(vendor), "profile", None)
+    if profile is None:
+        raise UsageError(f"vendor {vendor} has no delivery profile yet")
+    return profile
+
+
+def _defaults(vendor: str, url: str, profile: DeliveryProfile) -> Target:
+    return Target(
+        vendor=vendor,
+        url=url,
+        method=profile.method,
+        auth=authn.NoAuth(),
+        headers=MappingProxyType({}),
+        retry=profile.retry,
+        timeout=float(profile.timeout),
+        batch_size=1,
+        verification_get=profile.verification_get,
+        timestamp_unit="s" if vendor in _TIMESTAMP_VENDORS else None,
+        success=profile.success,
+    )
+
+
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a webhook target, without echoing it (it may carry a token)."""
+    if not isinstance(url, str) or not url:
+        return "expected an http:// or https:// URL, got nothing"
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return "the URL contains whitespace or control characters; percent-encode them"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - validates the port
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return f"expected an http:// or https:// URL, got scheme {parts.scheme or 'none'!r}"
+    if not parts.hostname:
+        return "the URL has no host; e.g. http://127.0.0.1:9000/hooks"
+    if parts.username is not None or parts.password is not None:
+        return (
+            "credentials in the URL are not how vendors authenticate; use auth: {type: basic, ...}"
+        )
+    if parts.fragment:
+        return "the URL has a #fragment, which is never sent over HTTP; remove it"
+    return None
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, source: str | None) -> ConfigError:
+    mark = exc.problem_mark or exc.context_mark
+    message = f"YAML syntax error: {exc.problem or exc.context}"
+    if exc.context and exc.problem:
+        message += f" ({exc.context}"
+        if exc.context_mark is not None:
+            message += f" started at line {exc.context_mark.line + 1}"
+        message += ")"
+    if exc.problem and "'{'" in exc.problem:
+        message += '. Inside {...}, quote values that use ${VAR}: secret: "${SECRET}"'
+    line = mark.line + 1 if mark else None
+    return ConfigError(message, source=source, line=line, column=mark.column + 1 if mark else None)
+
+
+class _Reader:
+    """Walks the composed YAML, converting and checking each value where it stands."""
+
+    def __init__(
+        self,
+        source: str | None,
+        env: Mapping[str, str],
+        profiles: Mapping[str, DeliveryProfile] | None,
+    ) -> None:
+        self.source, self.env, self.profiles = source, env, profiles
+
+    # --- primitives ---------------------------------------------------------------------------
+
+    def fail(self, node: yaml.Node, path: str, message: str) -> ConfigError:
+        mark = node.start_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        return ConfigError(message, source=self.source, line=line, column=column, path=path)
+
+    def mapping(
+        self, node: yaml.Node, path: str, what: str
+    ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """``{key: (key node, value node)}``; keys by their text, so a bare ``on`` stays ``on``."""
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, path, f"expected {what}, got {_type_name(node)}")
+        seen: dict[str, yaml.Node] = {}
+        for key, _ in node.value:
+            if key.tag == _MERGE:
+                continue
+            if not isinstance(key, yaml.ScalarNode):
+                raise self.fail(key, path, "keys must be plain strings")
+            if key.value in seen and seen[key.value].start_mark is not None:
+                first = seen[key.value].start_mark.line + 1
+                raise self.fail(
+                    key, _join(path, key.value), f"duplicate key (first at line {first})"
+                )
+            seen[key.value] = key
+        yaml.constructor.SafeConstructor().flatten_mapping(node)  # resolve `<<: *anchor`
+        return {key.value: (key, value) for key, value in node.value}
+
+    def known(
+        self, items: Mapping[str, tuple[yaml.Node, yaml.Node]], path: str, known: Collection[str]
+    ) -> None:
+        for name, (key, _) in items.items():
+            if name not in known:
+                message = f"unknown key {name!r}; known keys: {', '.join(known)}" + _suggest(
+                    name, known
+                )
+                raise self.fail(key, _join(path, name), message)
+
+    def scalar(self, node: yaml.Node, path: str) -> tuple[Any, bool]:
+        """The value, with ``${...}`` expanded in strings, and whether an expansion happened.
+
+        A mapping or list comes back as an empty one: callers only use it to say what they got.
+        """
+        if not isinstance(node, yaml.ScalarNode):
+            return ([] if isinstance(node, yaml.SequenceNode) else {}), False
+        try:
+            value = yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            raise self.fail(node, path, f"cannot read this value: {exc}") from None
+        if not isinstance(value, str) or "${" not in value:
+            return value, False
+        try:
+            return expand(value, self.env), True
+        except (LookupError, ValueError) as exc:
+            raise self.fail(node, path, str(exc.args[0])) from None
+
+    def text(self, node: yaml.Node, path: str, what: str = "a string") -> str:
+        """A string value; the error names the type found, never the value (it may be secret)."""
+        value, _ = self.scalar(node, path)
+        if not isinstance(value, str):
+            raise self.fail(node, path, f"expected {what}, got {_type_name(node)}")
+        return value
+
+    def number(
+        self, node: yaml.Node, path: str, *, minimum: float, exclusive=False, what=_SECONDS
+    ) -> float:
+        """A number (``what=_WHOLE``: an integer); ``${VAR}`` text is read as YAML would."""
+        value, expanded = self.scalar(node, path)
+        if expanded:
+            value = _number_text(value)
+        bound = f"{'>' if exclusive else '>='} {minimum:g}"
+        types = int if what == _WHOLE else int | float
+        if isinstance(value, bool) or not isinstance(value, types) or not math.isfinite(value):
+            raise self.fail(node, path, f"expected {what} {bound}, got {_shape(node, value)}")
+        if value < minimum or (exclusive and value == minimum):
+            raise self.fail(node, path, f"expected {what} {bound}, got {value:g}")
+        return float(value)
+
+    def boolean(self, node: yaml.Node, path: str) -> bool:
+        value, expanded = self.scalar(node, path)
+        if expanded and isinstance(value, str) and value.lower() in ("true", "false"):
+            value = value.lower() == "true"
+        if not isinstance(value, bool):
+            raise self.fail(node, path, f"expected true or false, got {_shape(node, value)}")
+        return value
+
+    def choice(self, node: yaml.Node, path: str, valid: tuple[str, ...], what: str) -> str:
+        value = self.text(node, path, f"one of {', '.join(valid)}")
+        if value not in valid:
+            message = f"unknown {what} {value!r}; valid: {', '.join(valid)}" + _suggest(
+                value, valid
+            )
+            raise self.fail(node, path, message)
+        return value
+
+    def url(self, node: yaml.Node, path: str) -> str:
+        value = self.text(node, path, "an http:// or https:// URL")
+        problem = _url_problem(value)
+        if problem:
+            raise self.fail(node, path, problem)
+        return value
+
+    # --- the format ---------------------------------------------------------------------------
+
+    def safe(self, node: yaml.Node, path: str = "", seen: set[int] | None = None) -> None:
+        """Refuse what ``yaml.safe_load`` refuses: any tag beyond plain YAML (``!!python/...``)."""
+        seen = set() if seen is None else seen
+        if id(node) in seen:  # an alias seen before (anchors may even be recursive)
+            return
+        seen.add(id(node))
+        if node.tag not in yaml.SafeLoader.yaml_constructors and node.tag != _MERGE:
+            raise self.fail(node, path, f"unsupported tag {node.tag!r}; settings are plain YAML")
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                self.safe(key, path, seen)
+                self.safe(value, _join(path, str(key.value)), seen)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self.safe(item, f"{path}[{i}]", seen)
+
+    def settings(self, node: yaml.Node, extra_keys: Collection[str]) -> Settings:
+        self.safe(node)
+        items = self.mapping(node, "", f"a mapping with keys {', '.join(TOP_KEYS)}")
+        self.known(items, "", (*TOP_KEYS, *extra_keys))
+        settings = Settings(source=self.source)
+        if "time_scale" in items:
+            scale = self.number(items["time_scale"][1], "time_scale", minimum=0, what="a factor")
+            settings = replace(settings, time_scale=scale)
+        if "links_base" in items:
+            settings = replace(settings, links_base=self.url(items["links_base"][1], "links_base"))
+        if "ordering" in items:
+            ordering = self.choice(items["ordering"][1], "ordering", ORDERINGS, "ordering")
+            settings = replace(settings, ordering=ordering)
+        targets: dict[str, Target] = {}
+        if "vendors" in items:
+            from emulator import catalogue
+
+            slugs = tuple(catalogue.VENDORS)
+            vendors = self.mapping(
+                items["vendors"][1], "vendors", "a mapping of vendor slug to target"
+            )
+            for slug, (key, value) in vendors.items():
+                path = f"vendors.{slug}"
+                if slug not in slugs:
+                    message = f"unknown vendor {slug!r}; valid vendors: {', '.join(slugs)}"
+                    raise self.fail(key, path, message + _suggest(slug, slugs))
+                targets[slug] = self.target(slug, key, value, path)
+        return replace(settings, vendors=MappingProxyType(targets))
+
+    def profile(self, slug: str, key: yaml.Node, path: str) -> DeliveryProfile:
+        try:
+            if self.profiles is not None:
+                return self.profiles[slug]
+            return _catalogue_profile(slug)
+        except (KeyError, UsageError):
+            raise self.fail(key, path, f"vendor {slug} has no delivery profile yet") from None
+
+    def target(self, slug: str, key: yaml.Node, node: yaml.Node, path: str) -> Target:
+        profile = self.profile(slug, key, path)
+        items = self.mapping(node, path, "a mapping with at least 'target: URL'")
+        self.known(items, path, TARGET_KEYS)
+        if "target" not in items:
+            raise self.fail(
+                node, f"{path}.target", "required: the consumer URL (http:// or https://)"
+            )
+        if "auth" not in items and "none" not in profile.auth_types:
+            valid = ", ".join(profile.auth_types)
+            raise self.fail(node, f"{path}.auth", f"{slug} needs auth; valid types: {valid}")
+        target = _defaults(slug, self.url(items["target"][1], f"{path}.target"), profile)
+        changes: dict[str, Any] = {}
+        for name, (key_node, value) in items.items():
+            here = f"{path}.{name}"
+            if name in _VENDOR_ONLY and not _VENDOR_ONLY[name][0](slug, profile):
+                having = [v for v, p in self.all_profiles().items() if _VENDOR_ONLY[name][0](v, p)]
+                why = f"{slug} {_VENDOR_ONLY[name][1]}; {name} applies only to "
+                raise self.fail(key_node, here, why + (", ".join(having) or "no vendor"))
+            if name == "method":
+                method = self.text(value, here).upper()
+                if method not in profile.methods:
+                    valid = ", ".join(profile.methods)
+                    raise self.fail(value, here, f"{slug} does not send {method}; valid: {valid}")
+                changes[name] = method
+            elif name == "auth":
+                changes[name] = self.auth(slug, value, here, profile)
+            elif name == "retry":
+                changes[name] = self.retry(value, here, profile)
+            elif name == "timeout":
+                changes[name] = self.number(value, here, minimum=0, exclusive=True)
+            elif name == "batch_size":
+                changes[name] = int(self.number(value, here, minimum=1, what=_WHOLE))
+            elif name == "verification_get":
+                changes[name] = self.boolean(value, here)
+            elif name == "timestamp_unit":
+                changes[name] = self.choice(value, here, TIMESTAMP_UNITS, "timestamp unit")
+            elif name == "success":
+                changes[name] = self.success(value, here)
+        target = replace(target, **changes)
+        if "headers" in items:
+            headers = self.headers(items["headers"][1], f"{path}.headers", target.auth)
+            target = replace(target, headers=headers)
+        return target
+
+    def all_profiles(self) -> dict[str, DeliveryProfile]:
+        """Every vendor's profile that exists yet (vendor modules may still lack one)."""
+        from emulator import catalogue
+
+        found = {}
+        for slug in catalogue.VENDORS:
+            try:
+                found[slug] = self.profiles[slug] if self.profiles else _catalogue_profile(slug)
+            except (KeyError, UsageError):
+                continue
+        return found
+
+    def auth(
+        self, slug: str, node: yaml.Node, path: str, profile: DeliveryProfile
+    ) -> authn.Authenticator:
+        items = self.mapping(node, path, f"a mapping with a type ({', '.join(profile.auth_types)})")
+        spec = {
+            name: self.scalar(value, _join(path, name))[0] for name, (_, value) in items.items()
+        }
+        try:
+            return authn.from_spec(
+                spec, allowed=profile.auth_types, vendor=slug, defaults=_AUTH_DEFAULTS.get(slug)
+            )
+        except authn.AuthSpecError as exc:
+            key_node, value_node = items.get(exc.key, (node, node))
+            at = key_node if exc.problem == "unknown" else value_node
+            raise self.fail(at, _join(path, exc.key), exc.message) from None
+
+    def headers(self, node: yaml.Node, path: str, auth: authn.Authenticator) -> Mapping[str, str]:
+        items = self.mapping(node, path, "a mapping of header name to value")
+        owned = {name.lower() for name in auth.headers("POST", "http://x/", b"")}
+        if isinstance(auth, authn.Digest):
+            owned.add("authorization")
+        out: dict[str, str] = {}
+        for name, (key, value) in items.items():
+            here = _join(path, name)
+            if not _HEADER_NAME.match(name):
+                raise self.fail(
+                    key, here, "not a valid header name (letters, digits and -_.!#$%&'*+^`|~)"
+                )
+            if name.lower() in owned:
+                raise self.fail(
+                    key, here, f"auth type {auth.type} sets {name}; remove it from headers"
+                )
+            text = self.text(value, here, "a string (quote numbers and booleans)")
+            if "\r" in text or "\n" in text:
+                raise self.fail(value, here, "a header value cannot contain a line break")
+            out[name] = text
+        return MappingProxyType(out)
+
+    def retry(self, node: yaml.Node, path: str, profile: DeliveryProfile) -> tuple[RetryRule, ...]:
+        shapes = (
+            "'vendor', 'none', {delays: [seconds...], on: [kinds...]} or a list of {on, delays}"
+        )
+        if isinstance(node, yaml.ScalarNode):
+            word = self.text(node, path, shapes)
+            if word in ("vendor", "none"):
+                return profile.retry if word == "vendor" else ()
+            raise self.fail(node, path, f"expected {shapes}, got {word!r}")
+        if isinstance(node, yaml.SequenceNode):
+            return tuple(self.rule(item, f"{path}[{i}]", None) for i, item in enumerate(node.value))
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, path, f"expected {shapes}, got {_type_name(node)}")
+        # One schedule replacing the vendor's: it covers the kinds the vendor retries unless `on`
+        # says otherwise, and the kinds the vendor never retries stay final.
+        retried = tuple(dict.fromkeys(k for r in profile.retry if r.delays for k in r.on))
+        rule = self.rule(node, path, retried)
+        if not rule.delays and not any(k.value == "on" for k, _ in node.value):
+            return ()  # {delays: []}: never retried, like `none`
+        return (rule, *(r for r in profile.retry if not r.delays))
+
+    def rule(self, node: yaml.Node, path: str, default_on: tuple[str, ...] | None) -> RetryRule:
+        items = self.mapping(node, path, "a mapping with keys delays, on")
+        self.known(items, path, ("delays", "on"))
+        if "delays" not in items:
+            raise self.fail(
+                node, f"{path}.delays", "required: a list of seconds, e.g. [10, 60, 300]"
+            )
+        if "on" not in items and default_on is None:
+            raise self.fail(
+                node, f"{path}.on", "required in a list of rules: e.g. [5xx, 429, timeout]"
+            )
+        delays = tuple(
+            self.number(d, f"{path}.delays[{i}]", minimum=0)
+            for i, d in enumerate(self.sequence(items["delays"][1], f"{path}.delays"))
+        )
+        if "on" not in items:
+            return RetryRule(on=default_on or (), delays=delays)
+        kinds = []
+        for i, k in enumerate(self.sequence(items["on"][1], f"{path}.on")):
+            value, _ = self.scalar(k, f"{path}.on[{i}]")
+            kind = (
+                str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+            )
+            if not _KIND.match(kind):
+                message = "expected a status (429), a class (5xx), timeout or connection"
+                raise self.fail(k, f"{path}.on[{i}]", f"{message}, got {_shape(k, value)}")
+            kinds.append(kind)
+        return RetryRule(on=tuple(kinds), delays=delays)
+
+    def sequence(self, node: yaml.Node, path: str) -> list[yaml.Node]:
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, path, f"expected a list, got {_type_name(node)}")
+        return node.value
+
+    def success(self, node: yaml.Node, path: str) -> tuple[int, ...] | None:
+        expected = "'2xx' or a list of status codes, e.g. [200, 202]"
+        if isinstance(node, yaml.ScalarNode):
+            value, _ = self.scalar(node, path)
+            if value == "2xx":
+                return None
+            raise self.fail(node, path, f"expected {expected}, got {_shape(node, value)}")
+        codes = []
+        for i, item in enumerate(self.sequence(node, path)):
+            value, _ = self.scalar(item, f"{path}[{i}]")
+            if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+                raise self.fail(
+                    item,
+                    f"{path}[{i}]",
+                    f"expected a status code 100-599, got {_shape(item, value)}",
+                )
+            codes.append(value)
+        if not codes:
+            raise self.fail(node, path, f"expected {expected}, got an empty list")
+        return tuple(codes)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path and key else path or key
+
+
+def _number_text(text: Any) -> Any:
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+def _type_name(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    kind = node.tag.rsplit(":", 1)[-1]
+    names = {"null": "nothing", "bool": "a boolean", "int": "a number", "float": "a number"}
+    names["str"] = "a string"
+    return names.get(kind, f"a {kind}")
+
+
+def _shape(node: yaml.Node, value: Any) -> str:
+    """What was found, quoting the value: only for settings that are never secret."""
+    if not isinstance(node, yaml.ScalarNode) or value is None:
+        return _type_name(node)
+    return f"{value!r}"
+
+
+def _suggest(name: str, valid: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
+    return f". Did you mean {close[0]!r}?" if close else ""
