@@ -93,7 +93,126 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the exact wire bytes (compact JSON) instead of indented JSON",
     )
     sample.set_defaults(command=cmd_sample)
+    _delivery_parsers(sub)
     return parser
+
+
+def _delivery_parsers(sub: argparse._SubParsersAction) -> None:
+    def common(p: argparse.ArgumentParser, *, targets: bool) -> None:
+        if targets:
+            p.add_argument(
+                "--target",
+                action="append",
+                default=[],
+                metavar="V=URL",
+                help="deliver vendor V's events to URL (repeatable; overrides the settings' target)",
+            )
+        p.add_argument("--config", metavar="F", help="delivery settings file (YAML; see README)")
+        p.add_argument(
+            "--time-scale",
+            type=_positive,
+            metavar="X",
+            help="multiply every vendor delay and retry interval by X (e.g. 0.001 in CI)",
+        )
+        p.add_argument(
+            "--db",
+            default="coupon-emulator.db",
+            metavar="PATH",
+            help="the SQLite outbox (default %(default)s)",
+        )
+        p.add_argument(
+            "--report", metavar="FILE", help="write every delivery and its attempts as JSON"
+        )
+        p.add_argument(
+            "--workers",
+            type=_count,
+            default=8,
+            metavar="N",
+            help="requests in flight at once (default 8)",
+        )
+        p.add_argument("--quiet", action="store_true", help="no progress line; summary on stderr")
+
+    send = sub.add_parser(
+        "send",
+        help="deliver one event, with the vendor's auth and retries",
+        description=(
+            "Build one event and deliver it to URL exactly as the vendor would: body, auth, "
+            "retries. Exit 0 when delivered, 1 when the consumer refused it."
+        ),
+        epilog=(
+            "Example: coupon-emulator send punchh coupon-redemption "
+            "--target http://127.0.0.1:9000/hooks/punchh --config settings.yaml"
+        ),
+    )
+    send.add_argument("vendor", metavar="V", help="vendor slug: komo, fabric, rebilly or punchh")
+    send.add_argument(
+        "event", metavar="EVENT", help="event type, as listed by 'coupon-emulator events'"
+    )
+    send.add_argument("--target", required=True, metavar="URL", help="the consumer's URL")
+    send.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+    send.add_argument("--at", type=_instant, metavar="TIME", help="the event's time (default now)")
+    common(send, targets=False)
+    send.set_defaults(command=_lazy("cmd_send"), workers=1)
+
+    run = sub.add_parser(
+        "run",
+        help="deliver a list of events",
+        description=(
+            "Deliver every event of FILE to the configured targets, storing each in the outbox "
+            "first. Exit 0 when all were delivered, 1 when any failed or exhausted its retries."
+        ),
+        epilog="Example: coupon-emulator run events.yaml --target komo=http://127.0.0.1:9000/hooks/komo",
+    )
+    run.add_argument(
+        "file", metavar="FILE", help="event list: settings plus 'events:' (see README)"
+    )
+    run.add_argument(
+        "--seed", type=int, metavar="N", help="random seed (default: the file's, else 0)"
+    )
+    common(run, targets=True)
+    run.set_defaults(command=_lazy("cmd_run"))
+
+    resume = sub.add_parser(
+        "resume",
+        help="finish what a killed run left pending",
+        description=(
+            "Deliver the pending deliveries of every unfinished run in the outbox, with the same "
+            "bodies and dedupe keys. Settings are read back from the run (${VAR}s re-expanded)."
+        ),
+        epilog="Example: coupon-emulator resume --db coupon-emulator.db",
+    )
+    resume.add_argument("--run", type=int, metavar="ID", help="only this run")
+    common(resume, targets=True)
+    resume.set_defaults(command=_lazy("cmd_resume"))
+
+
+def _lazy(name: str) -> Command:
+    def command(args: argparse.Namespace) -> int:
+        from emulator.delivery import commands
+
+        return getattr(commands, name)(args)
+
+    return command
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
 
 
 def _instant(text: str) -> datetime:

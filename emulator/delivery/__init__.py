@@ -1,0 +1,1 @@
+"""Delivery: the durable SQLite outbox, the retry policy and the HTTP dispatcher."""

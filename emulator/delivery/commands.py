@@ -1,0 +1,245 @@
+"""The delivery commands: ``send`` one event, ``run`` an event list, ``resume`` a killed run."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+from emulator import catalogue, config
+from emulator.delivery import eventlist
+from emulator.delivery.dispatcher import Progress
+from emulator.delivery.outbox import Outbox
+from emulator.delivery.runner import RunResult, resume_run, run_plan
+from emulator.errors import ConfigError, UsageError
+from emulator.plan import simple_plan
+
+DEFAULT_DB = "coupon-emulator.db"
+
+
+# Settings: a file's own section, then --config, then flags; stored as written for `resume`.
+
+
+def merged_settings(
+    base: Mapping[str, Any],
+    config_path: str | None,
+    targets: list[str],
+    time_scale: float | None,
+    source: str | None,
+) -> tuple[config.Settings, dict[str, Any]]:
+    raw: dict[str, Any] = copy.deepcopy(dict(base))
+    if config_path:
+        config.load(config_path)  # errors with file, line and key path before anything merges
+        with open(config_path, encoding="utf-8") as fh:
+            extra = yaml.safe_load(fh) or {}
+        for key, value in extra.items():
+            if key == "vendors" and isinstance(value, Mapping):
+                raw.setdefault("vendors", {}).update(value)
+            else:
+                raw[key] = value
+        source = config_path
+    for flag in targets:
+        vendor, url = parse_target_flag(flag)
+        vendors = raw.setdefault("vendors", {})
+        entry = vendors.get(vendor)
+        vendors[vendor] = {**(entry if isinstance(entry, Mapping) else {}), "target": url}
+    if time_scale is not None:
+        raw["time_scale"] = time_scale
+    return config.parse(raw, source=source), raw
+
+
+def parse_target_flag(flag: str, vendor: str | None = None) -> tuple[str, str]:
+    """``V=URL`` (or a bare URL when the vendor is known) from a ``--target`` flag."""
+    name, sep, url = flag.partition("=")
+    if sep and not name.startswith(("http:", "https:")):
+        catalogue.vendor(name)
+        if vendor is not None and name != vendor:
+            raise UsageError(f"--target {flag}: this command sends {vendor} events, not {name}")
+        return name, url
+    if vendor is None:
+        raise UsageError(
+            f"--target {flag!r}: expected VENDOR=URL, e.g. --target punchh=http://127.0.0.1:9000/hooks; "
+            f"vendors: {', '.join(catalogue.VENDORS)}"
+        )
+    return vendor, flag
+
+
+# Output
+
+
+class ProgressLine:
+    """A live line on a terminal; on a pipe (CI logs) a line every ``every`` seconds."""
+
+    def __init__(
+        self, stream: TextIO = sys.stderr, every: float = 5.0, quiet: bool = False
+    ) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.every = every
+        self.quiet = quiet
+        self._last = time.monotonic()
+        self._shown = False
+
+    def __call__(self, progress: Progress) -> None:
+        if self.quiet:
+            return
+        if self.tty:
+            self.stream.write("\r\033[K" + progress.line())
+            self._shown = True
+        elif time.monotonic() - self._last >= self.every:
+            self.stream.write(progress.line() + "\n")
+            self._last = time.monotonic()
+        self.stream.flush()
+
+    def end(self) -> None:
+        if self._shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def summarise(outbox: Outbox, result: RunResult, elapsed: float, db: str, stream: TextIO) -> None:
+    c = result.counts
+    rows = outbox.deliveries(result.run_id)
+    events = sum(len(r["dedupe_keys"]) for r in rows)
+    rate = len(rows) / elapsed if elapsed > 0 else 0.0
+    print(
+        f"run {result.run_id}: {len(rows)} deliveries ({events} events) in {elapsed:.2f}s, "
+        f"{rate:,.0f} deliveries/s, {result.progress.attempts} attempts",
+        file=stream,
+    )
+    print(
+        f"  delivered {c['delivered']}, failed {c['failed']}, exhausted {c['exhausted']}, "
+        f"pending {c['pending']}",
+        file=stream,
+    )
+    bad = [r for r in rows if r["status"] in ("failed", "exhausted")]
+    for r in bad[:10]:
+        print(
+            f"  {r['status']}: #{r['id']} {r['vendor']} {r['event_type']}: {r['last_error']}",
+            file=stream,
+        )
+    if len(bad) > 10:
+        print(f"  ... and {len(bad) - 10} more (--report FILE lists every attempt)", file=stream)
+    if c["pending"]:
+        print(f"  unfinished: coupon-emulator resume --db {db}", file=stream)
+
+
+def write_report(outbox: Outbox, result: RunResult, elapsed: float, path: str) -> None:
+    report = {
+        "run": result.run_id,
+        "db": outbox.path,
+        "elapsed_s": round(elapsed, 3),
+        "counts": dict(result.counts),
+        "ok": result.ok,
+        "deliveries": outbox.deliveries(result.run_id),
+    }
+    Path(path).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+
+
+def _finish(
+    outbox: Outbox, result: RunResult, started: float, args: Any, line: ProgressLine
+) -> int:
+    line.end()
+    elapsed = time.perf_counter() - started
+    summarise(outbox, result, elapsed, args.db, sys.stderr if args.quiet else sys.stdout)
+    if args.report:
+        write_report(outbox, result, elapsed, args.report)
+    return 0 if result.ok else 1
+
+
+def _plan_extras(settings: config.Settings) -> dict[str, Any]:
+    punchh = settings.vendors.get("punchh")
+    return {"timestamp_unit": punchh.timestamp_unit} if punchh and punchh.timestamp_unit else {}
+
+
+def _open(db: str) -> Outbox:
+    try:
+        return Outbox(db)
+    except Exception as exc:  # sqlite3 errors: a directory, no permission, not a database
+        raise UsageError(f"cannot open the outbox database {db!r}: {exc}") from None
+
+
+# Commands
+
+
+def cmd_send(args: Any) -> int:
+    catalogue.event_type(args.vendor, args.event)
+    vendor, url = parse_target_flag(args.target, args.vendor)
+    settings, raw = merged_settings({}, args.config, [f"{vendor}={url}"], args.time_scale, None)
+    start = args.at or datetime.now(UTC)
+    planned = simple_plan(
+        [(args.vendor, args.event, 1, 0.0)],
+        args.seed,
+        start,
+        settings.links_base,
+        _plan_extras(settings),
+    )
+    line = ProgressLine(quiet=args.quiet)
+    with _open(args.db) as outbox:
+        started = time.perf_counter()
+        result = run_plan(
+            outbox,
+            settings,
+            raw,
+            planned,
+            name=f"send {args.vendor} {args.event}",
+            on_progress=line,
+        )
+        return _finish(outbox, result, started, args, line)
+
+
+def cmd_run(args: Any) -> int:
+    events = eventlist.load(args.file)
+    settings, raw = merged_settings(
+        events.settings, args.config, args.target, args.time_scale, args.file
+    )
+    seed = events.seed if args.seed is None else args.seed
+    for slug, *_ in events.items:
+        if slug not in settings.vendors:
+            raise ConfigError(
+                f"the events name {slug} but no {slug} target is set; add vendors.{slug}.target "
+                f"or pass --target {slug}=URL",
+                source=args.file,
+            )
+    planned = simple_plan(
+        events.items, seed, datetime.now(UTC), settings.links_base, _plan_extras(settings)
+    )
+    line = ProgressLine(quiet=args.quiet)
+    with _open(args.db) as outbox:
+        started = time.perf_counter()
+        result = run_plan(
+            outbox, settings, raw, planned, name=events.name, source=args.file,
+            workers=args.workers, on_progress=line,
+        )  # fmt: skip
+        return _finish(outbox, result, started, args, line)
+
+
+def cmd_resume(args: Any) -> int:
+    if not Path(args.db).exists():
+        raise UsageError(f"no outbox database at {args.db!r}; pass the --db of the run to resume")
+    with _open(args.db) as outbox:
+        runs = [args.run] if args.run is not None else outbox.unfinished_runs()
+        if not runs:
+            print(f"nothing to resume: every delivery in {args.db} is final")
+            return 0
+        status = 0
+        for run_id in runs:
+            try:
+                stored = outbox.run(run_id)
+            except LookupError as exc:
+                raise UsageError(str(exc)) from None
+            settings, _ = merged_settings(
+                stored["settings"], args.config, args.target, args.time_scale, stored["source"]
+            )
+            line = ProgressLine(quiet=args.quiet)
+            started = time.perf_counter()
+            result = resume_run(outbox, run_id, settings, workers=args.workers, on_progress=line)
+            status = max(status, _finish(outbox, result, started, args, line))
+        return status

@@ -1,0 +1,56 @@
+"""Planned events: what a run intends to deliver, before any envelope, signature or socket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from emulator import catalogue
+from emulator.vendors import DEFAULT_LINKS_BASE, Context
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    """One event of a run: which vendor sends it, about which coupon, with which body, and when.
+
+    ``due`` is seconds after the run starts, in vendor time (``time_scale`` shrinks it at delivery).
+    ``label`` names an injected edge case (empty for a plain event).
+    """
+
+    vendor: str
+    event_type: str
+    coupon_key: str
+    body: dict[str, Any]
+    due: float = 0.0
+    label: str = ""
+
+
+def simple_plan(
+    items: Iterable[tuple[str, str, int, float]],
+    seed: int,
+    start: datetime,
+    links_base: str = DEFAULT_LINKS_BASE,
+    extras: Mapping[str, Any] | None = None,
+) -> Iterator[PlannedEvent]:
+    """Independent events, each about a fresh coupon, from ``(vendor, type, count, every)`` items.
+
+    The plain event list that ``run`` accepts; deterministic in ``seed``. An item's events are
+    ``every`` seconds apart in vendor time and follow the previous item's.
+    """
+    ctx = Context.from_seed(seed, now=start, links_base=links_base)
+    ctx.extras = dict(extras or {})
+    clock = 0.0
+    n = 0
+    for slug, name, count, every in items:
+        et = catalogue.event_type(slug, name)
+        vendor = catalogue.vendor(slug)
+        for i in range(count):
+            if i:
+                clock += every
+            ctx.now = start + timedelta(seconds=clock)
+            coupon = vendor.apply(et.name, vendor.new_coupon(ctx), ctx)
+            body = vendor.build(et.name, coupon, ctx)
+            yield PlannedEvent(slug, et.name, f"{slug}:{n}", body, due=clock)
+            n += 1
