@@ -25,7 +25,7 @@ PURE += [
 # Modules of the pure core that later parts of the project add; checked as soon as they exist.
 PURE += [
     m
-    for m in ("emulator.lifecycle", "emulator.scenario", "emulator.auth")
+    for m in ("emulator.lifecycle", "emulator.scenario", "emulator.auth", "emulator.digest")
     if importlib.util.find_spec(m)
 ]
 
