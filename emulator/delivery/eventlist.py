@@ -66,6 +66,8 @@ def load(path: str) -> EventList:
     seed = _int(own["seed"][1], "seed", fail, minimum=0) if "seed" in own else 0
     name = own["name"][1].value if "name" in own else path
     items = tuple(_items(own["events"][1], fail))
+    # Check the settings part where it stands, so its errors carry this file's lines too.
+    config.parse(node, source=path, extra_keys=OWN_KEYS)
     rest = yaml.MappingNode(node.tag, [(k, v) for k, v in node.value if k.value not in OWN_KEYS])
     settings = yaml.safe_load(yaml.serialize(rest)) or {}
     return EventList(name=str(name), seed=seed, items=items, settings=settings)
@@ -133,7 +135,3 @@ def _float(node: yaml.Node, key: str, fail) -> float:
     if value < 0:
         raise fail(node, key, f"expected a number of seconds >= 0, got {value:g}")
     return value
-
-
-def settings_from(raw: Mapping[str, Any], source: str | None) -> config.Settings:
-    return config.parse(dict(raw), source=source)

@@ -1,0 +1,98 @@
+"""``send``, ``run`` and ``resume`` as users run them: a subprocess, real exit codes and files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def cli(*args: str, env: dict | None = None, cwd=None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "emulator", *args], capture_output=True, text=True, timeout=120,
+        env=env, cwd=cwd, check=False,
+    )  # fmt: skip
+
+
+def test_send_delivers_one_event_and_reports_it(httpserver, tmp_path):
+    httpserver.expect_request("/hooks", method="POST").respond_with_data("", status=202)
+    httpserver.expect_request("/hooks", method="GET").respond_with_data("", status=200)
+    report = tmp_path / "report.json"
+    result = cli("send", "punchh", "coupon-redemption", "--target", httpserver.url_for("/hooks"),
+                 "--db", str(tmp_path / "o.db"), "--report", str(report))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "delivered 1" in result.stdout
+    data = json.loads(report.read_text())
+    [delivery] = data["deliveries"]
+    assert delivery["status"] == "delivered"
+    assert delivery["attempts"][-1]["status"] == 202
+    posted = json.loads(next(r for r, _ in httpserver.log if r.method == "POST").get_data())
+    assert delivery["dedupe_keys"] == [posted["content_id"]]
+
+
+def test_send_exits_1_when_the_consumer_refuses(httpserver, tmp_path):
+    httpserver.expect_request("/hooks").respond_with_data("nope", status=400)
+    result = cli("send", "komo", "CouponIssued", "--target", httpserver.url_for("/hooks"),
+                 "--db", str(tmp_path / "o.db"))  # fmt: skip
+    assert result.returncode == 1
+    assert "failed 1" in result.stdout
+    assert "answered 400: not retried" in result.stdout
+
+
+def test_run_delivers_an_event_list_with_target_overrides(httpserver, tmp_path):
+    httpserver.expect_request("/k").respond_with_data("", status=200)
+    events = tmp_path / "events.yaml"
+    events.write_text(
+        "seed: 3\nvendors:\n  komo: {target: 'http://127.0.0.1:1/unused'}\n"
+        "events:\n  - {vendor: komo, event: CouponViewed, count: 12}\n"
+    )
+    result = cli(
+        "run",
+        str(events),
+        "--target",
+        f"komo={httpserver.url_for('/k')}",
+        "--db",
+        str(tmp_path / "o.db"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "12 deliveries (12 events)" in result.stdout
+    assert len(httpserver.log) == 12
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("events:\n  - {vendor: komo, event: CouponIssued}\n", "no komo target is set"),
+        ("events:\n  - {vendor: stripe, event: x}\n", ":2:14: events[0].vendor: unknown vendor 'stripe'"),
+        ("events:\n  - {vendor: komo, event: CouponIssued, count: 0}\n", ":2:48: events[0].count: expected an integer >= 1"),
+        ("vendors:\n  komo: {target: ftp://x}\nevents: []\n", "events: expected a non-empty list"),
+        ("vendors:\n  komo:\n    target: http://x\n    auth: {type: hmac-sha256}\nevents:\n  - {vendor: komo, event: CouponIssued}\n",
+         ":4:18: vendors.komo.auth.type: unknown auth type 'hmac-sha256' for komo"),
+        ("events: [\n", "not valid YAML"),
+    ],
+)  # fmt: skip
+def test_run_rejects_bad_event_lists_with_exit_2_and_the_place(text, needle, tmp_path):
+    events = tmp_path / "events.yaml"
+    events.write_text(text)
+    result = cli("run", str(events), "--db", str(tmp_path / "o.db"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_target_flag_must_name_a_known_vendor(tmp_path):
+    events = tmp_path / "e.yaml"
+    events.write_text("events:\n  - {vendor: komo, event: CouponIssued}\n")
+    result = cli(
+        "run", str(events), "--target", "kommo=http://127.0.0.1:1/", "--db", str(tmp_path / "o.db")
+    )
+    assert result.returncode == 2
+    assert "Did you mean 'komo'?" in result.stderr
+
+
+def test_resume_without_a_database_is_a_clear_error(tmp_path):
+    result = cli("resume", "--db", str(tmp_path / "missing.db"))
+    assert result.returncode == 2
+    assert "no outbox database" in result.stderr
