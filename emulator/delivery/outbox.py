@@ -98,6 +98,29 @@ class Delivery:
     label: str = ""
 
 
+_DELIVERY_COLUMNS = (
+    "id, run_id, vendor, event_type, coupon_key, dedupe_keys, body, due_at, attempts,"
+    " retry_counts, label"
+)
+
+
+def _delivery(row: Sequence[Any]) -> Delivery:
+    """A ``Delivery`` from a row selected as ``_DELIVERY_COLUMNS``."""
+    return Delivery(
+        id=row[0],
+        run_id=row[1],
+        vendor=row[2],
+        event_type=row[3],
+        coupon_key=row[4],
+        dedupe_keys=tuple(json.loads(row[5])),
+        body=bytes(row[6]),
+        due_at=row[7],
+        attempts=row[8],
+        retry_counts=json.loads(row[9]),
+        label=row[10],
+    )
+
+
 @dataclass(frozen=True)
 class Attempt:
     """One HTTP attempt, as logged (request headers already redacted)."""
@@ -238,8 +261,7 @@ class Outbox:
         while True:
             with self._lock:
                 rows = self._db.execute(
-                    "SELECT id, run_id, vendor, event_type, coupon_key, dedupe_keys, body, due_at,"
-                    " attempts, retry_counts, label FROM deliveries"
+                    f"SELECT {_DELIVERY_COLUMNS} FROM deliveries"
                     " WHERE run_id = ? AND status = 'pending' AND (due_at, id) > (?, ?)"
                     " ORDER BY due_at, id LIMIT ?",
                     (run_id, last_due, last_id, page),
@@ -247,19 +269,7 @@ class Outbox:
             if not rows:
                 return
             for r in rows:
-                yield Delivery(
-                    id=r[0],
-                    run_id=r[1],
-                    vendor=r[2],
-                    event_type=r[3],
-                    coupon_key=r[4],
-                    dedupe_keys=tuple(json.loads(r[5])),
-                    body=bytes(r[6]),
-                    due_at=r[7],
-                    attempts=r[8],
-                    retry_counts=json.loads(r[9]),
-                    label=r[10],
-                )
+                yield _delivery(r)
             last_due, last_id = rows[-1][7], rows[-1][0]
 
     def record(self, results: Iterable[tuple[Attempt | None, Update]]) -> None:
@@ -340,25 +350,10 @@ class Outbox:
                 " updated_at = ? WHERE id = ?",
                 (due_at, self.clock(), delivery_id),
             )
-        row = self._one(
-            "SELECT id, run_id, vendor, event_type, coupon_key, dedupe_keys, body, due_at, attempts,"
-            " label FROM deliveries WHERE id = ?",
-            (delivery_id,),
-        )
+        row = self._one(f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,))
         if row is None:
             raise LookupError(f"no delivery {delivery_id} in {self.path}")
-        return Delivery(
-            id=row[0],
-            run_id=row[1],
-            vendor=row[2],
-            event_type=row[3],
-            coupon_key=row[4],
-            dedupe_keys=tuple(json.loads(row[5])),
-            body=bytes(row[6]),
-            due_at=row[7],
-            attempts=row[8],
-            label=row[9],
-        )
+        return _delivery(row)
 
     # Reading back
 

@@ -163,7 +163,10 @@ def test_rebilly_digest_with_a_wrong_password_is_refused(httpserver, deliver):
     assert result.counts[EXHAUSTED] == 1
 
 
-def test_punchh_retries_5xx_at_the_documented_intervals_times_time_scale(httpserver, deliver):
+def _ladder(
+    httpserver, deliver, failure: int, failures: int, success: int
+) -> tuple[int, list[float]]:
+    """Punchh answered ``failure`` ``failures`` times, then ``success``: the outcome and the gaps."""
     scale = 0.002
     seen: list[float] = []
 
@@ -171,35 +174,32 @@ def test_punchh_retries_5xx_at_the_documented_intervals_times_time_scale(httpser
         if request.method == "GET":
             return Response("", status=200)
         seen.append(time.monotonic())
-        return Response("", status=500 if len(seen) <= 3 else 200)
+        return Response("", status=failure if len(seen) <= failures else success)
 
     httpserver.expect_request("/hooks").respond_with_handler(handler)
     raw = {"time_scale": scale, "vendors": {"punchh": {"target": httpserver.url_for("/hooks")}}}
-    result = deliver(raw, "punchh", "coupon-redemption")
-    assert result.counts[DELIVERED] == 1
-    assert len(seen) == 4
-    gaps = [b - a for a, b in itertools.pairwise(seen)]
-    for gap, documented in zip(gaps, (60, 120, 300), strict=True):
-        expected = documented * scale
-        assert abs(gap - expected) <= expected * 0.10 + 0.020, (gaps, expected)
+    delivered = deliver(raw, "punchh", "coupon-redemption").counts[DELIVERED]
+    assert len(seen) == failures + 1
+    return delivered, [(b - a) / scale for a, b in itertools.pairwise(seen)]
 
 
-def test_punchh_retries_429_on_its_short_ladder(httpserver, deliver):
-    scale = 0.002
-    seen: list[float] = []
-
-    def handler(request):
-        if request.method == "GET":
-            return Response("", status=200)
-        seen.append(time.monotonic())
-        return Response("", status=429 if len(seen) <= 2 else 202)
-
-    httpserver.expect_request("/hooks").respond_with_handler(handler)
-    raw = {"time_scale": scale, "vendors": {"punchh": {"target": httpserver.url_for("/hooks")}}}
-    assert deliver(raw, "punchh", "coupon-void").counts[DELIVERED] == 1
-    gaps = [b - a for a, b in itertools.pairwise(seen)]
-    for gap, documented in zip(gaps, (15, 45), strict=True):
-        assert abs(gap - documented * scale) <= documented * scale * 0.10 + 0.020
+@pytest.mark.parametrize(
+    ("failure", "success", "documented"),
+    [
+        (500, 200, (60, 120, 300)),
+        (503, 202, (60, 120)),
+        (429, 202, (15, 45)),
+        (408, 200, (15, 45, 180)),
+    ],
+)
+def test_punchh_retries_at_the_documented_intervals_times_time_scale(
+    failure, success, documented, httpserver, deliver
+):
+    """Each gap within 10% plus 20 ms of the documented interval times time_scale (0.002)."""
+    delivered, gaps = _ladder(httpserver, deliver, failure, len(documented), success)
+    assert delivered == 1
+    for gap, interval in zip(gaps, documented, strict=True):
+        assert abs(gap - interval) * 0.002 <= interval * 0.002 * 0.10 + 0.020, (gaps, documented)
 
 
 @pytest.mark.parametrize(
