@@ -192,7 +192,30 @@ def cmd_send(args: Any) -> int:
             name=f"send {args.vendor} {args.event}",
             on_progress=line,
         )
-        return _finish(outbox, result, started, args, line)
+        line.end()
+        elapsed = time.perf_counter() - started
+        [delivery] = outbox.deliveries(result.run_id)
+        describe(delivery, sys.stderr if args.quiet else sys.stdout)
+        if args.report:
+            write_report(outbox, result, elapsed, args.report)
+        return 0 if result.ok else 1
+
+
+def describe(delivery: Mapping[str, Any], stream: TextIO) -> None:
+    """One delivery, attempt by attempt: what ``send`` shows."""
+    keys = ", ".join(delivery["dedupe_keys"])
+    print(f"{delivery['vendor']} {delivery['event_type']} (dedupe key {keys})", file=stream)
+    for a in delivery["attempts"]:
+        got = f"answered {a['status']}" if a["status"] is not None else a["error"]
+        number = "verification" if a["number"] == 0 else f"attempt {a['number']}"
+        print(
+            f"  {number}: {a['method']} {a['url']} {got} in {a['duration_ms']:.1f} ms", file=stream
+        )
+    outcome = delivery["status"]
+    reason = (
+        f": {delivery['last_error']}" if delivery["last_error"] and outcome != "delivered" else ""
+    )
+    print(f"  {outcome}{reason}", file=stream)
 
 
 def cmd_run(args: Any) -> int:

@@ -113,7 +113,7 @@ class Dispatcher:
         self._endpoints: dict[str, Endpoint] = {}
         self._verified: dict[str, tuple[bool, str] | None] = {}  # url -> None while in flight
         self._parked: dict[str, list[Delivery]] = defaultdict(list)
-        self._results: list[tuple[Attempt | None, Update]] = []
+        self._results: list[tuple[Attempt | None, Update | None]] = []
         self._last_flush = time.monotonic()
         self._selector = selectors.DefaultSelector()
         self._idle: dict[tuple[str, str, int], list[_Connection]] = defaultdict(list)
@@ -369,6 +369,7 @@ class Dispatcher:
         parked = self._parked.pop(url, [])
         if response is not None and response.status == 200:
             self._verified[url] = (True, "verification GET answered 200")
+            self._record(self._attempt(exchange, response, None, "verified", 0), None)
             for delivery in parked:
                 self._send(
                     delivery, exchange.endpoint, exchange.endpoint.target.method, delivery.body
@@ -431,11 +432,13 @@ class Dispatcher:
 
     # Log
 
-    def _record(self, attempt: Attempt | None, update: Update) -> None:
+    def _record(self, attempt: Attempt | None, update: Update | None) -> None:
         self._results.append((attempt, update))
         progress = self.progress
         if attempt is not None:
             progress.attempts += 1
+        if update is None:
+            return
         if update.status == PENDING:
             progress.retries += 1
         else:

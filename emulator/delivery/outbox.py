@@ -272,10 +272,11 @@ class Outbox:
                 yield _delivery(r)
             last_due, last_id = rows[-1][7], rows[-1][0]
 
-    def record(self, results: Iterable[tuple[Attempt | None, Update]]) -> None:
+    def record(self, results: Iterable[tuple[Attempt | None, Update | None]]) -> None:
         """Log attempts and apply the deliveries' new states, all in one transaction.
 
-        An update without an attempt is a delivery settled without a request of its own.
+        An update without an attempt is a delivery settled without a request of its own; an
+        attempt without an update changed no delivery's state (a passed verification request).
         """
         now = self.clock()
         attempt_rows = []
@@ -300,6 +301,8 @@ class Outbox:
                         a.outcome,
                     )
                 )
+            if u is None:
+                continue
             update_rows.append(
                 (
                     u.status,
@@ -312,7 +315,7 @@ class Outbox:
                     u.delivery_id,
                 )
             )
-        if not update_rows:
+        if not update_rows and not attempt_rows:
             return
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")

@@ -23,7 +23,10 @@ def test_send_delivers_one_event_and_reports_it(httpserver, tmp_path):
     result = cli("send", "punchh", "coupon-redemption", "--target", httpserver.url_for("/hooks"),
                  "--db", str(tmp_path / "o.db"), "--report", str(report))  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "delivered 1" in result.stdout
+    assert "verification: GET " in result.stdout  # Punchh's GET, logged like any attempt
+    assert "attempt 1: POST " in result.stdout
+    assert "answered 202" in result.stdout
+    assert result.stdout.rstrip().endswith("delivered")
     data = json.loads(report.read_text())
     [delivery] = data["deliveries"]
     assert delivery["status"] == "delivered"
@@ -37,8 +40,7 @@ def test_send_exits_1_when_the_consumer_refuses(httpserver, tmp_path):
     result = cli("send", "komo", "CouponIssued", "--target", httpserver.url_for("/hooks"),
                  "--db", str(tmp_path / "o.db"))  # fmt: skip
     assert result.returncode == 1
-    assert "failed 1" in result.stdout
-    assert "answered 400: not retried" in result.stdout
+    assert "failed: answered 400: not retried" in result.stdout
 
 
 def test_run_delivers_an_event_list_with_target_overrides(httpserver, tmp_path):
