@@ -8,8 +8,6 @@ next to the secret it concerns.
 
 from __future__ import annotations
 
-import difflib
-import math
 import os
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -17,13 +15,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
 from emulator import auth as authn
 from emulator.errors import ConfigError, UsageError
 from emulator.vendors import DEFAULT_LINKS_BASE, DeliveryProfile, RetryRule
+from emulator.yamlread import WHOLE as _WHOLE
+from emulator.yamlread import YamlReader, compose, url_problem
+from emulator.yamlread import expand as expand  # re-exported: config.expand is public
+from emulator.yamlread import join as _join
+from emulator.yamlread import shape as _shape
+from emulator.yamlread import suggest as _suggest
+from emulator.yamlread import type_name as _type_name
 
 TOP_KEYS = ("vendors", "time_scale", "links_base", "ordering")
 TARGET_KEYS = (
@@ -43,9 +47,6 @@ _VENDOR_ONLY: dict[str, tuple[Callable[[str, DeliveryProfile], bool], str]] = {
     "timestamp_unit": (lambda slug, p: slug in _TIMESTAMP_VENDORS, "sends no epoch timestamps"),
 }
 _KIND = re.compile(r"^(?:[1-5]xx|[1-5][0-9][0-9]|timeout|connection)$")
-_REF = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{")
-_MERGE = "tag:yaml.org,2002:merge"  # `<<: *anchor`
-_SECONDS, _WHOLE = "a number of seconds", "a whole number"
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
@@ -68,7 +69,7 @@ class Target:
     @classmethod
     def for_url(cls, vendor: str, url: str, profile: DeliveryProfile | None = None) -> Target:
         """The vendor's defaults aimed at ``url`` (``send --target URL`` without a config)."""
-        problem = _url_problem(url)
+        problem = url_problem(url)
         if problem:
             raise UsageError(f"target URL for {vendor}: {problem}")
         return _defaults(vendor, url, profile or _catalogue_profile(vendor))
@@ -115,7 +116,7 @@ class Settings:
             return Target.for_url(vendor, url)
         if url is None:
             return configured
-        problem = _url_problem(url)
+        problem = url_problem(url)
         if problem:
             raise UsageError(f"target URL for {vendor}: {problem}")
         return replace(configured, url=url)
@@ -154,12 +155,7 @@ def parse(
     if isinstance(data, yaml.Node):
         node = data
     elif isinstance(data, str | bytes):
-        try:
-            node = yaml.compose(data, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as exc:
-            raise _syntax_error(exc, source) from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"YAML error: {exc}", source=source) from None
+        node = compose(data, source)
     else:
         try:
             node = yaml.representer.SafeRepresenter(sort_keys=False).represent_data(data)
@@ -171,35 +167,6 @@ def parse(
         )
     reader = _Reader(source, os.environ if env is None else env, profiles)
     return reader.settings(node, extra_keys)
-
-
-def expand(text: str, env: Mapping[str, str]) -> str:
-    """``${VAR}``, ``${VAR:-default}`` (default when unset or empty) and ``$${`` (a literal ``${``).
-
-    Raises LookupError naming an unset variable, ValueError for a malformed reference.
-    """
-
-    def one(m: re.Match[str]) -> str:
-        whole, name, default = m.group(0), m.group(1), m.group(2)
-        if whole == "$${":
-            return "${"
-        if name is None:
-            raise ValueError(
-                "malformed ${...}: write ${NAME} or ${NAME:-default} (NAME: letters, digits, _), "
-                "or $${ for a literal ${"
-            )
-        if default is not None:
-            if "${" in default:
-                raise ValueError(f"nested ${{...}} in the default of ${{{name}}} is not supported")
-            return env.get(name) or default
-        if name not in env:
-            raise LookupError(
-                f"environment variable {name} is not set; export it, or give a default with "
-                f"${{{name}:-default}}"
-            )
-        return env[name]
-
-    return _REF.sub(one, text)
 
 
 def _catalogue_profile(vendor: str) -> DeliveryProfile:
@@ -227,46 +194,8 @@ def _defaults(vendor: str, url: str, profile: DeliveryProfile) -> Target:
     )
 
 
-def _url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be a webhook target, without echoing it (it may carry a token)."""
-    if not isinstance(url, str) or not url:
-        return "expected an http:// or https:// URL, got nothing"
-    if any(c.isspace() or ord(c) < 32 for c in url):
-        return "the URL contains whitespace or control characters; percent-encode them"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - validates the port
-    except ValueError as exc:
-        return f"not a valid URL ({exc})"
-    if parts.scheme not in ("http", "https"):
-        return f"expected an http:// or https:// URL, got scheme {parts.scheme or 'none'!r}"
-    if not parts.hostname:
-        return "the URL has no host; e.g. http://127.0.0.1:9000/hooks"
-    if parts.username is not None or parts.password is not None:
-        return (
-            "credentials in the URL are not how vendors authenticate; use auth: {type: basic, ...}"
-        )
-    if parts.fragment:
-        return "the URL has a #fragment, which is never sent over HTTP; remove it"
-    return None
-
-
-def _syntax_error(exc: yaml.MarkedYAMLError, source: str | None) -> ConfigError:
-    mark = exc.problem_mark or exc.context_mark
-    message = f"YAML syntax error: {exc.problem or exc.context}"
-    if exc.context and exc.problem:
-        message += f" ({exc.context}"
-        if exc.context_mark is not None:
-            message += f" started at line {exc.context_mark.line + 1}"
-        message += ")"
-    if exc.problem and "'{'" in exc.problem:
-        message += '. Inside {...}, quote values that use ${VAR}: secret: "${SECRET}"'
-    line = mark.line + 1 if mark else None
-    return ConfigError(message, source=source, line=line, column=mark.column + 1 if mark else None)
-
-
-class _Reader:
-    """Walks the composed YAML, converting and checking each value where it stands."""
+class _Reader(YamlReader):
+    """The settings format on top of the shared node-walking primitives."""
 
     def __init__(
         self,
@@ -274,127 +203,10 @@ class _Reader:
         env: Mapping[str, str],
         profiles: Mapping[str, DeliveryProfile] | None,
     ) -> None:
-        self.source, self.env, self.profiles = source, env, profiles
-
-    # --- primitives ---------------------------------------------------------------------------
-
-    def fail(self, node: yaml.Node, path: str, message: str) -> ConfigError:
-        mark = node.start_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
-        return ConfigError(message, source=self.source, line=line, column=column, path=path)
-
-    def mapping(
-        self, node: yaml.Node, path: str, what: str
-    ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        """``{key: (key node, value node)}``; keys by their text, so a bare ``on`` stays ``on``."""
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, path, f"expected {what}, got {_type_name(node)}")
-        seen: dict[str, yaml.Node] = {}
-        for key, _ in node.value:
-            if key.tag == _MERGE:
-                continue
-            if not isinstance(key, yaml.ScalarNode):
-                raise self.fail(key, path, "keys must be plain strings")
-            if key.value in seen and seen[key.value].start_mark is not None:
-                first = seen[key.value].start_mark.line + 1
-                raise self.fail(
-                    key, _join(path, key.value), f"duplicate key (first at line {first})"
-                )
-            seen[key.value] = key
-        yaml.constructor.SafeConstructor().flatten_mapping(node)  # resolve `<<: *anchor`
-        return {key.value: (key, value) for key, value in node.value}
-
-    def known(
-        self, items: Mapping[str, tuple[yaml.Node, yaml.Node]], path: str, known: Collection[str]
-    ) -> None:
-        for name, (key, _) in items.items():
-            if name not in known:
-                message = f"unknown key {name!r}; known keys: {', '.join(known)}" + _suggest(
-                    name, known
-                )
-                raise self.fail(key, _join(path, name), message)
-
-    def scalar(self, node: yaml.Node, path: str) -> tuple[Any, bool]:
-        """The value, with ``${...}`` expanded in strings, and whether an expansion happened.
-
-        A mapping or list comes back as an empty one: callers only use it to say what they got.
-        """
-        if not isinstance(node, yaml.ScalarNode):
-            return ([] if isinstance(node, yaml.SequenceNode) else {}), False
-        try:
-            value = yaml.constructor.SafeConstructor().construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            raise self.fail(node, path, f"cannot read this value: {exc}") from None
-        if not isinstance(value, str) or "${" not in value:
-            return value, False
-        try:
-            return expand(value, self.env), True
-        except (LookupError, ValueError) as exc:
-            raise self.fail(node, path, str(exc.args[0])) from None
-
-    def text(self, node: yaml.Node, path: str, what: str = "a string") -> str:
-        """A string value; the error names the type found, never the value (it may be secret)."""
-        value, _ = self.scalar(node, path)
-        if not isinstance(value, str):
-            raise self.fail(node, path, f"expected {what}, got {_type_name(node)}")
-        return value
-
-    def number(
-        self, node: yaml.Node, path: str, *, minimum: float, exclusive=False, what=_SECONDS
-    ) -> float:
-        """A number (``what=_WHOLE``: an integer); ``${VAR}`` text is read as YAML would."""
-        value, expanded = self.scalar(node, path)
-        if expanded:
-            value = _number_text(value)
-        bound = f"{'>' if exclusive else '>='} {minimum:g}"
-        types = int if what == _WHOLE else int | float
-        if isinstance(value, bool) or not isinstance(value, types) or not math.isfinite(value):
-            raise self.fail(node, path, f"expected {what} {bound}, got {_shape(node, value)}")
-        if value < minimum or (exclusive and value == minimum):
-            raise self.fail(node, path, f"expected {what} {bound}, got {value:g}")
-        return float(value)
-
-    def boolean(self, node: yaml.Node, path: str) -> bool:
-        value, expanded = self.scalar(node, path)
-        if expanded and isinstance(value, str) and value.lower() in ("true", "false"):
-            value = value.lower() == "true"
-        if not isinstance(value, bool):
-            raise self.fail(node, path, f"expected true or false, got {_shape(node, value)}")
-        return value
-
-    def choice(self, node: yaml.Node, path: str, valid: tuple[str, ...], what: str) -> str:
-        value = self.text(node, path, f"one of {', '.join(valid)}")
-        if value not in valid:
-            message = f"unknown {what} {value!r}; valid: {', '.join(valid)}" + _suggest(
-                value, valid
-            )
-            raise self.fail(node, path, message)
-        return value
-
-    def url(self, node: yaml.Node, path: str) -> str:
-        value = self.text(node, path, "an http:// or https:// URL")
-        problem = _url_problem(value)
-        if problem:
-            raise self.fail(node, path, problem)
-        return value
+        super().__init__(source, env, "settings")
+        self.profiles = profiles
 
     # --- the format ---------------------------------------------------------------------------
-
-    def safe(self, node: yaml.Node, path: str = "", seen: set[int] | None = None) -> None:
-        """Refuse what ``yaml.safe_load`` refuses: any tag beyond plain YAML (``!!python/...``)."""
-        seen = set() if seen is None else seen
-        if id(node) in seen:  # an alias seen before (anchors may even be recursive)
-            return
-        seen.add(id(node))
-        if node.tag not in yaml.SafeLoader.yaml_constructors and node.tag != _MERGE:
-            raise self.fail(node, path, f"unsupported tag {node.tag!r}; settings are plain YAML")
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                self.safe(key, path, seen)
-                self.safe(value, _join(path, str(key.value)), seen)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                self.safe(item, f"{path}[{i}]", seen)
 
     def settings(self, node: yaml.Node, extra_keys: Collection[str]) -> Settings:
         self.safe(node)
@@ -578,11 +390,6 @@ class _Reader:
             kinds.append(kind)
         return RetryRule(on=tuple(kinds), delays=delays)
 
-    def sequence(self, node: yaml.Node, path: str) -> list[yaml.Node]:
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.fail(node, path, f"expected a list, got {_type_name(node)}")
-        return node.value
-
     def success(self, node: yaml.Node, path: str) -> tuple[int, ...] | None:
         expected = "'2xx' or a list of status codes, e.g. [200, 202]"
         if isinstance(node, yaml.ScalarNode):
@@ -603,40 +410,3 @@ class _Reader:
         if not codes:
             raise self.fail(node, path, f"expected {expected}, got an empty list")
         return tuple(codes)
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path and key else path or key
-
-
-def _number_text(text: Any) -> Any:
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            return text
-
-
-def _type_name(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    kind = node.tag.rsplit(":", 1)[-1]
-    names = {"null": "nothing", "bool": "a boolean", "int": "a number", "float": "a number"}
-    names["str"] = "a string"
-    return names.get(kind, f"a {kind}")
-
-
-def _shape(node: yaml.Node, value: Any) -> str:
-    """What was found, quoting the value: only for settings that are never secret."""
-    if not isinstance(node, yaml.ScalarNode) or value is None:
-        return _type_name(node)
-    return f"{value!r}"
-
-
-def _suggest(name: str, valid: Collection[str]) -> str:
-    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
-    return f". Did you mean {close[0]!r}?" if close else ""

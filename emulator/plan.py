@@ -16,7 +16,10 @@ class PlannedEvent:
     """One event of a run: which vendor sends it, about which coupon, with which body, and when.
 
     ``due`` is seconds after the run starts, in vendor time (``time_scale`` shrinks it at delivery).
-    ``label`` names an injected edge case (empty for a plain event).
+    ``label`` names the injected edge cases, comma-separated (empty for a plain event; see
+    ``emulator.inject``). ``raw_body`` replaces the encoded body on the wire (malformed or
+    oversized requests); ``auth`` ``"wrong"`` or ``"missing"`` sends the request with a wrong
+    secret or without auth headers. Such requests are never batched.
     """
 
     vendor: str
@@ -25,6 +28,8 @@ class PlannedEvent:
     body: dict[str, Any]
     due: float = 0.0
     label: str = ""
+    raw_body: bytes | None = None
+    auth: str | None = None
 
 
 def simple_plan(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator import catalogue
-from emulator.delivery import policy
+from emulator.delivery import injected, policy
 from emulator.delivery.endpoint import Endpoint
 from emulator.delivery.http11 import ProtocolError, Response, ResponseReader, address, request_bytes
 from emulator.delivery.outbox import (
@@ -223,12 +223,14 @@ class Dispatcher:
         exchange: _Exchange | None = None,
     ) -> None:
         timeout = endpoint.target.timeout
+        auth_mode = None if verification else injected.auth_mode(delivery.label)
         if exchange is None:
             exchange = _Exchange(
                 delivery, endpoint, method, body, {}, time.time(), time.perf_counter(),
                 time.monotonic() + timeout, ResponseReader(method), verification,
+                digest_answered=auth_mode == "missing",
             )  # fmt: skip
-        exchange.headers = endpoint.headers(method, body)
+        exchange.headers = endpoint.headers(method, body, auth_mode)
         exchange.reader = ResponseReader(method)
         key = address(endpoint.target.url)[0]
         try:
@@ -345,7 +347,13 @@ class Dispatcher:
             return
         delivery = exchange.delivery
         target = exchange.endpoint.target
-        verdict = policy.judge(target.retry, target.is_success, status, kind, delivery.retry_counts)
+        expect = injected.expectation(delivery.label, target.auth.type) if delivery.label else None
+        if expect is not None:  # sent broken on purpose: judged by what a consumer must do
+            verdict = injected.judge(expect, status, kind, delivery.retry_counts)
+        else:
+            verdict = policy.judge(
+                target.retry, target.is_success, status, kind, delivery.retry_counts
+            )
         number = delivery.attempts + 1
         attempt = self._attempt(exchange, response, error, verdict.status, number)
         due = time.time() + (verdict.delay or 0) * self.scale

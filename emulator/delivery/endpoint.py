@@ -8,6 +8,7 @@ from typing import Any
 
 from emulator import __version__
 from emulator.auth import header, redact
+from emulator.delivery import injected
 from emulator.delivery.http11 import Response
 
 DEFAULT_USER_AGENT = f"coupon-emulator/{__version__}"
@@ -27,15 +28,25 @@ class Endpoint:
         self.digest = target.auth.type == "digest"
         self._challenge: str | None = None
         self._nc = 0
+        self._wrong: Any = None
 
-    def headers(self, method: str, body: bytes) -> dict[str, str]:
-        """Static headers, then auth computed over these exact bytes (a signature is made now)."""
+    def headers(self, method: str, body: bytes, auth_mode: str | None = None) -> dict[str, str]:
+        """Static headers, then auth computed over these exact bytes (a signature is made now).
+
+        ``auth_mode`` ``"wrong"`` signs with wrong secrets, ``"missing"`` leaves auth out (edge
+        cases a scenario injects, see ``emulator.delivery.injected``).
+        """
         url = self.target.url
-        headers = {**self.base_headers, **self.target.auth.headers(method, url, body)}
+        auth = self.target.auth
+        if auth_mode == "wrong":
+            auth = self._wrong = self._wrong or injected.wrong(auth)
+        elif auth_mode == "missing":
+            auth = None
+        headers = {**self.base_headers, **(auth.headers(method, url, body) if auth else {})}
         if method == "GET":
             headers.pop("Content-Type", None)
-        if self._challenge is not None:
-            headers.update(self._digest(method))
+        if self._challenge is not None and auth is not None:
+            headers.update(self._digest(method, auth))
         return headers
 
     def learn_challenge(self, response: Response) -> bool:
@@ -49,11 +60,11 @@ class Endpoint:
         self._nc = 0
         return True
 
-    def _digest(self, method: str) -> dict[str, str]:
+    def _digest(self, method: str, auth: Any) -> dict[str, str]:
         # Reuse the server's nonce with a rising nonce count, as common clients do; a stale or
         # refused nonce brings a fresh 401 challenge, answered once more.
         self._nc += 1
-        return self.target.auth.respond(
+        return auth.respond(
             self._challenge, method, self.target.url, cnonce=secrets.token_hex(8), nc=self._nc
         )
 

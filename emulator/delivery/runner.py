@@ -51,7 +51,7 @@ def envelopes(
                 f"add vendors.{event.vendor}.target, or pass --target {event.vendor}=URL"
             )
         size = max(int(getattr(target, "batch_size", 1) or 1), 1)
-        if size == 1:
+        if size == 1 or event.raw_body is not None or event.auth is not None:
             yield _delivery([event], start, scale)
             continue
         key = (event.vendor, event.event_type)
@@ -68,14 +68,17 @@ def _delivery(events: list[PlannedEvent], start: float, scale: float) -> NewDeli
     first = events[0]
     vendor = catalogue.vendor(first.vendor)
     body = vendor.batch([e.body for e in events]) if len(events) > 1 else events[0].body
+    label = ",".join(sorted({e.label for e in events if e.label}))
+    if first.auth is not None and f"{first.auth}_auth" not in label.split(","):
+        label = ",".join(filter(None, (label, f"{first.auth}_auth")))  # the dispatcher reads it
     return NewDelivery(
         vendor=first.vendor,
         event_type=first.event_type,
         coupon_key=first.coupon_key,
         dedupe_keys=tuple(vendor.dedupe_keys(body)),
-        body=encode(body),
+        body=encode(body) if first.raw_body is None else first.raw_body,
         due_at=start + max(e.due for e in events) * scale,
-        label=",".join(sorted({e.label for e in events if e.label})),
+        label=label,
     )
 
 

@@ -72,7 +72,7 @@ def test_run_delivers_an_event_list_with_target_overrides(httpserver, tmp_path):
         ("vendors:\n  komo: {target: ftp://x}\nevents: []\n", "events: expected a non-empty list"),
         ("vendors:\n  komo:\n    target: http://x\n    auth: {type: hmac-sha256}\nevents:\n  - {vendor: komo, event: CouponIssued}\n",
          ":4:18: vendors.komo.auth.type: unknown auth type 'hmac-sha256' for komo"),
-        ("events: [\n", "not valid YAML"),
+        ("events: [\n", "YAML syntax error"),
     ],
 )  # fmt: skip
 def test_run_rejects_bad_event_lists_with_exit_2_and_the_place(text, needle, tmp_path):

@@ -1,0 +1,70 @@
+"""Requests a scenario sends broken on purpose (``emulator.inject``): how they are signed and judged.
+
+The delivery's label says what it is, so a resumed run treats it the same way. A wrong-auth
+request is signed with the target's auth type and a wrong secret; a missing-auth one carries no
+auth headers (and answers no Digest challenge). A correct consumer refuses both, and malformed
+JSON, with a 4xx: that outcome counts as delivered, anything else as failed, and none is retried.
+An oversized request is the same event padded: taking it (2xx) or refusing it (4xx) are both right.
+Against a target without auth, the auth cases are plain copies, judged like any delivery.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from emulator.delivery.outbox import DELIVERED, FAILED
+from emulator.delivery.policy import Verdict
+from emulator.inject import MUST_REFUSE
+
+_SECRET_FIELDS = ("value", "password", "token", "secret")
+
+
+def tokens(label: str) -> frozenset[str]:
+    return frozenset(label.split(",")) if label else frozenset()
+
+
+def auth_mode(label: str) -> str | None:
+    """``"wrong"`` or ``"missing"`` when the label asks to break this request's auth."""
+    found = tokens(label)
+    if "missing_auth" in found:
+        return "missing"
+    if "wrong_auth" in found:
+        return "wrong"
+    return None
+
+
+def wrong(auth: Any) -> Any:
+    """The same authenticator with every secret changed (same type, same headers, wrong value)."""
+    changes = {
+        name: "wrong-" + getattr(auth, name)[::-1]
+        for name in _SECRET_FIELDS
+        if isinstance(getattr(auth, name, None), str)
+    }
+    return dataclasses.replace(auth, **changes) if changes else auth
+
+
+def expectation(label: str, auth_type: str) -> str | None:
+    """``"refuse"``, ``"refuse-or-take"`` or None (a plain delivery) for a delivery's label."""
+    found = tokens(label)
+    refused = found & MUST_REFUSE
+    if auth_type == "none":
+        refused -= {"wrong_auth", "missing_auth"}
+    if refused:
+        return "refuse"
+    if "oversized" in found:
+        return "refuse-or-take"
+    return None
+
+
+def judge(expect: str, status: int | None, kind: str | None, counts: Any) -> Verdict:
+    """The verdict on a request that was broken on purpose: never retried."""
+    if status is not None and 400 <= status < 500:
+        return Verdict(DELIVERED, None, counts, f"refused as expected: answered {status}")
+    if status is not None and 200 <= status < 300 and expect == "refuse-or-take":
+        return Verdict(DELIVERED, None, counts, f"answered {status}")
+    if status is not None and 200 <= status < 300:
+        why = "the consumer accepted a request it must refuse (wrong or missing auth, or bad JSON)"
+        return Verdict(FAILED, None, counts, f"answered {status}: {why}")
+    got = f"answered {status}" if status is not None else f"no answer ({kind or 'connection'})"
+    return Verdict(FAILED, None, counts, f"{got}: expected a 4xx refusal; not retried")

@@ -1,0 +1,282 @@
+"""The scenario commands: ``validate`` scenario and settings files, ``plan`` a scenario; and the
+file loading they and ``run`` share (the pure reader and planner never touch a file)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import itertools
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from emulator.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:  # the command line imports this module; the heavy ones load on use
+    import yaml
+
+    from emulator import config, scenario_reader
+    from emulator.plan import PlannedEvent
+
+RAW_BODY_SHOWN = 65536  # plan lines show a raw body up to this size; bigger ones by size only
+_LINES_PER_WRITE = 1000
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+@dataclass(frozen=True)
+class Document:
+    """A YAML file read and composed, and what it holds: a scenario, an event list or settings."""
+
+    path: str
+    kind: str
+    node: yaml.Node | None
+
+
+def read(path: str) -> Document:
+    """Read and compose ``path``; ConfigError (exit 2) names file, line and column."""
+    import yaml
+
+    from emulator.config import TOP_KEYS
+    from emulator.yamlread import compose
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", source=path) from None
+    except IsADirectoryError:
+        raise ConfigError("this is a directory; pass a YAML file", source=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the file: {exc}", source=path) from None
+    node = compose(text, path)
+    kind = "settings"
+    if isinstance(node, yaml.MappingNode):
+        # Settings hold only their own keys; anything else (a typo too) reads as a scenario, whose
+        # errors list every known key.
+        keys = {k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+        if "flows" in keys:
+            kind = "scenario"
+        elif "events" in keys:
+            kind = "events"
+        elif keys - {*TOP_KEYS, "<<"}:
+            kind = "scenario"
+    return Document(path, kind, node)
+
+
+def load(path: str, env: Mapping[str, str] | None = None) -> scenario_reader.Loaded:
+    """The scenario in ``path``, checked; ConfigError with file, line, column and key path."""
+    document = read(path)
+    if document.kind != "scenario":
+        raise ConfigError(
+            "not a scenario: expected a mapping with 'flows:' (see scenarios/quickstart.yaml)",
+            source=path,
+        )
+    return _parse(document, env)
+
+
+def _parse(document: Document, env: Mapping[str, str] | None) -> scenario_reader.Loaded:
+    from emulator import scenario_reader
+
+    assert document.node is not None
+    return scenario_reader.parse(
+        document.node,
+        source=document.path,
+        env=os.environ if env is None else env,
+        name=Path(document.path).stem,
+    )
+
+
+def plan_extras(settings: config.Settings) -> dict[str, Any]:
+    """What the vendor builders need from the settings: punchh's timestamp unit."""
+    punchh = settings.vendors.get("punchh")
+    return {"timestamp_unit": punchh.timestamp_unit} if punchh and punchh.timestamp_unit else {}
+
+
+@contextlib.contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Planning makes no reference cycles, and the cyclic collector would rescan every coupon
+    alive in the plan again and again: a third of the time. Reference counting frees the rest."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def line(event: PlannedEvent) -> str:
+    """One plan line: vendor, event type, coupon key, due time, label, body (JSON)."""
+    out: dict[str, Any] = {
+        "vendor": event.vendor,
+        "event_type": event.event_type,
+        "coupon_key": event.coupon_key,
+        "due": round(event.due, 3),
+        "label": event.label,
+        "body": event.body,
+    }
+    if event.auth is not None:
+        out["auth"] = event.auth
+    if event.raw_body is not None:
+        out["raw_body_size"] = len(event.raw_body)
+        if len(event.raw_body) <= RAW_BODY_SHOWN:
+            out["raw_body"] = event.raw_body.decode("utf-8", errors="replace")
+    return _dumps(out)
+
+
+def write_lines(events: Iterable[PlannedEvent], out: BinaryIO) -> int:
+    """Write ``events`` as JSON lines; the number written."""
+    return write(map(line, events), out)
+
+
+def write(texts: Iterable[str], out: BinaryIO) -> int:
+    """Write ``texts`` one per line, in chunks; the number written."""
+    count = 0
+    chunk: list[str] = []
+    for text in texts:
+        chunk.append(text)
+        if len(chunk) >= _LINES_PER_WRITE:
+            out.write(("\n".join(chunk) + "\n").encode())
+            count += len(chunk)
+            chunk = []
+    if chunk:
+        out.write(("\n".join(chunk) + "\n").encode())
+        count += len(chunk)
+    out.flush()
+    return count
+
+
+def jobs_for(scenario: Any, asked: int | None) -> int:
+    """``--jobs``, or one process per CPU for a scenario big enough to gain from it."""
+    from emulator import planning
+
+    if asked is not None:
+        return asked
+    if scenario.expected_events() < planning.PARALLEL_FROM:
+        return 1
+    return os.cpu_count() or 1
+
+
+# Commands
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    failed = 0
+    for path in args.files:
+        try:
+            summary = _validate(path)
+        except UsageError as exc:
+            failed += 1
+            print(f"coupon-emulator: error: {exc}", file=sys.stderr)
+        else:
+            print(f"ok: {path}: {summary}")
+    if failed:
+        print(f"{failed} of {len(args.files)} files have errors", file=sys.stderr)
+    return 2 if failed else 0
+
+
+def _validate(path: str) -> str:
+    document = read(path)
+    if document.kind == "scenario":
+        loaded = _parse(document, None)
+        s = loaded.scenario
+        expected = s.expected_events()
+        exact = all(
+            st.probability == 1 and st.repeat[0] == st.repeat[1] and not st.inject
+            for flow in s.flows
+            for st in flow.steps
+        )
+        count = f"{expected:,.0f} events" if exact else f"about {expected:,.0f} events"
+        vendors = ", ".join(loaded.vendors)
+        flows = f"{len(s.flows)} flow{'s' * (len(s.flows) != 1)}"
+        coupons = sum(flow.coupons for flow in s.flows)
+        return f"scenario {s.name!r}: {flows} ({vendors}), {coupons:,} coupons, {count}"
+    if document.kind == "events":
+        from emulator.delivery import eventlist
+
+        events = eventlist.load(path)
+        return f"event list: {sum(count for _, _, count, _ in events.items):,} events"
+    if document.node is None:
+        raise ConfigError(
+            "the file is empty; expected a scenario or delivery settings", source=path
+        )
+    from emulator import config
+
+    settings = config.parse(document.node, source=path)
+    return f"settings: {len(settings.vendors)} vendor{'s' * (len(settings.vendors) != 1)}"
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from emulator import planning
+
+    loaded = load(args.scenario)
+    settings = loaded.settings
+    generator = planning.lines(
+        loaded.scenario,
+        line,
+        seed=args.seed,
+        start=args.start,
+        links_base=args.links_base or settings.links_base,
+        extras=plan_extras(settings),
+        jobs=jobs_for(loaded.scenario, args.jobs),
+    )
+    texts = generator if args.limit is None else itertools.islice(generator, args.limit)
+    with no_cyclic_gc():
+        try:
+            write(texts, sys.stdout.buffer)
+        finally:
+            generator.close()  # stops any workers at once: done, --limit, or the reader left
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``validate`` and ``plan`` to the command line."""
+    from emulator.cli import _count, _instant
+
+    validate = sub.add_parser(
+        "validate",
+        help="check scenario and settings files",
+        description=(
+            "Check each FILE: a scenario (it has 'flows:'), a plain event list ('events:') or "
+            "delivery settings. Every problem names file, line, column and key path. Exit 0 when "
+            "all are valid, 2 otherwise."
+        ),
+        epilog="Example: coupon-emulator validate scenarios/*.yaml",
+    )
+    validate.add_argument("files", nargs="+", metavar="FILE", help="YAML files to check")
+    validate.set_defaults(command=cmd_validate)
+
+    plan = sub.add_parser(
+        "plan",
+        help="print a scenario's events as JSON lines, sending nothing",
+        description=(
+            "Plan SCENARIO and print each event as one JSON line: vendor, event_type, coupon_key, "
+            "due (seconds after the start), label (injected edge cases) and body. Nothing is "
+            "sent. The same seed always prints the same bytes."
+        ),
+        epilog="Example: coupon-emulator plan scenarios/quickstart.yaml --seed 7 --limit 20",
+    )
+    plan.add_argument("scenario", metavar="SCENARIO", help="a scenario file (see README)")
+    plan.add_argument("--seed", type=int, metavar="N", help="random seed (default: the file's)")
+    plan.add_argument("--limit", type=_count, metavar="N", help="stop after N events")
+    plan.add_argument(
+        "--start",
+        type=_instant,
+        metavar="TIME",
+        help="the scenario's start, ISO 8601 with a zone (default: its start:, else 2026-01-15T09:30:00Z)",
+    )
+    plan.add_argument(
+        "--links-base", metavar="URL", help="base URL of payload links (default: the file's)"
+    )
+    plan.add_argument(
+        "--jobs",
+        type=_count,
+        metavar="N",
+        help="plan flows in N processes (default: one per CPU from 20,000 events); "
+        "the output is the same bytes for any N",
+    )
+    plan.set_defaults(command=cmd_plan)
