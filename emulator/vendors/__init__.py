@@ -114,6 +114,50 @@ def match_rule(
     return None
 
 
+@dataclass(frozen=True)
+class Observation:
+    """What a consumer reads from one event of a body: how to dedupe it, what it is about, and
+    what the probe reports once it is current (DESIGN.md, "Probe protocol").
+
+    Every field is None when the body does not carry it (a consumer acknowledges and ignores such
+    an event). ``event_type`` is the catalogue name, None for a type the vendor does not send.
+    ``coupon_id`` is the id the probe's ``/coupon`` question takes: the coupon's, or for fabric's
+    redemption events, which do not name their coupon, the redemption's. ``order`` decides
+    precedence between two events of one coupon: a lower one arriving later must not win (rebilly
+    the revision, punchh the timestamp in seconds); None where the vendor has no such rule.
+    """
+
+    event_type: str | None
+    key: str | None
+    coupon_id: str | None
+    status: str | None
+    revision: int | None = None
+    order: float | None = None
+
+
+def dig(body: Any, *path: str | int) -> Any:
+    """The value at ``path`` inside nested mappings and lists, or None wherever it is not there.
+
+    Observing must never fail on a body a consumer receives, however odd it is.
+    """
+    node = body
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(node, list) or not -len(node) <= step < len(node):
+                return None
+        elif not isinstance(node, Mapping) or step not in node:
+            return None
+        node = node[step]
+    return node
+
+
+def text_or_none(value: Any) -> str | None:
+    """A string id as a consumer would store it: strings as they are, integers in decimal."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value)
+
+
 class Vendor(Protocol):
     """What each vendor module provides; the catalogue lists one instance per vendor."""
 
@@ -136,6 +180,13 @@ class Vendor(Protocol):
 
     def batch(self, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """One body carrying every event of ``bodies``; vendors without batching accept only one."""
+
+    def observe(self, body: Mapping[str, Any]) -> tuple[Observation, ...]:
+        """The consumer's reading of a body, one Observation per event it carries; never raises."""
+
+    def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """``body`` relabelled as an event type the vendor does not send (yet): consumers must
+        acknowledge such events and ignore them."""
 
 
 def single(vendor: str, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -24,13 +24,24 @@ from urllib.parse import quote
 
 from emulator import values
 from emulator.errors import BuildError
-from emulator.vendors import Context, DeliveryProfile, EventType, RetryRule
+from emulator.vendors import (
+    Context,
+    DeliveryProfile,
+    EventType,
+    Observation,
+    RetryRule,
+    dig,
+    text_or_none,
+)
 
 SLUG = "fabric"
 SPECVERSION = "v1"
 SOURCE = "offers:business-layer"
 # Overrides the run's tenant: ``Context(extras={TENANT_EXTRA: "63a1...30"})``.
 TENANT_EXTRA = "fabric_tenant_id"
+
+# A type fabric does not send, for checking that consumers acknowledge and ignore new types.
+UNKNOWN_TYPE = "offers:coupon:archived"
 
 _COUPON = "offers:coupon:"
 _CODE = "offers:couponCode:"
@@ -187,6 +198,35 @@ class Fabric:
 
     def batch(self, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         return merge(bodies)
+
+    def observe(self, body: Mapping[str, Any]) -> tuple[Observation, ...]:
+        # One observation per event of the envelope, every one of them typed by the envelope.
+        # Coupon-code events name their coupon as promotionId; redemption events name only the
+        # redemption. fabric documents no ordering: the event received last is the one held.
+        kind = body.get("type")
+        event_type = kind if kind in _SUMMARIES else None
+        events = body.get("events")
+        if not isinstance(events, list):
+            return ()
+        return tuple(
+            Observation(
+                event_type=event_type,
+                key=text_or_none(event.get("id")),
+                coupon_id=text_or_none(
+                    dig(event, "data", "id") or dig(event, "data", "promotionId")
+                ),
+                status=text_or_none(dig(event, "data", "status")),
+            )
+            for event in events
+            if isinstance(event, Mapping)
+        )
+
+    def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        events = [
+            {**e, "data": {**e["data"], "status": UNKNOWN_TYPE.rsplit(":", 1)[1].upper()}}
+            for e in body["events"]
+        ]
+        return {**body, "type": UNKNOWN_TYPE, "events": events}
 
 
 def envelope(event_type: str, tenant: str, events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

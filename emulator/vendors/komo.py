@@ -13,7 +13,15 @@ from typing import Any
 
 from emulator import values
 from emulator.errors import BuildError
-from emulator.vendors import Context, DeliveryProfile, EventType, RetryRule, single
+from emulator.vendors import (
+    Context,
+    DeliveryProfile,
+    EventType,
+    Observation,
+    RetryRule,
+    single,
+    text_or_none,
+)
 
 SLUG = "komo"
 
@@ -28,6 +36,9 @@ EVENT_TYPES = (
     EventType(SLUG, REDEEMED, "a user redeems a coupon", f"{REDEEMED}.json"),
     EventType(SLUG, FAILED, "a redemption attempt fails (e.g. already redeemed)", f"{FAILED}.json"),
 )
+
+# A type Komo does not send, for checking that consumers acknowledge and ignore new types.
+UNKNOWN_TYPE = "CouponTransferred"
 
 # The state a coupon is in once each event has happened.
 _STATUS = {ISSUED: "issued", VIEWED: "viewed", REDEEMED: "redeemed", FAILED: "redemption-failed"}
@@ -154,6 +165,21 @@ class Komo:
 
     def batch(self, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         return single(SLUG, bodies)
+
+    def observe(self, body: Mapping[str, Any]) -> tuple[Observation, ...]:
+        # Komo documents no ordering: the event received last is the one a consumer holds.
+        event = body.get("event")
+        return (
+            Observation(
+                event_type=event if event in _STATUS else None,
+                key=text_or_none(body.get("id")),
+                coupon_id=text_or_none(body.get("coupon_id")),
+                status=event if isinstance(event, str) else None,
+            ),
+        )
+
+    def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return {**body, "event": UNKNOWN_TYPE}
 
 
 def _coupon_fields(coupon: KomoCoupon) -> dict[str, Any]:

@@ -18,7 +18,16 @@ from typing import Any
 from emulator import values
 from emulator.errors import BuildError
 from emulator.fakedata import MenuItem, Person
-from emulator.vendors import Context, DeliveryProfile, EventType, RetryRule, single
+from emulator.vendors import (
+    Context,
+    DeliveryProfile,
+    EventType,
+    Observation,
+    RetryRule,
+    dig,
+    single,
+    text_or_none,
+)
 from emulator.vendors.punchh_payload import money, payload
 
 SLUG = "punchh"
@@ -258,6 +267,45 @@ class Punchh:
 
     def batch(self, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         return single(SLUG, bodies)
+
+    def observe(self, body: Mapping[str, Any]) -> tuple[Observation, ...]:
+        # Punchh guarantees no order: the timestamp decides, so an event older than the one held
+        # must not replace it. Seconds by default, milliseconds allowed: both become seconds.
+        timestamp = body.get("timestamp")
+        order = None
+        if isinstance(timestamp, int | float) and not isinstance(timestamp, bool):
+            order = timestamp / 1000 if timestamp >= _MILLIS_FROM else timestamp
+        return (
+            Observation(
+                event_type=_event_type(body),
+                key=text_or_none(body.get("content_id")),
+                coupon_id=text_or_none(dig(body, "payload", "coupon_id")),
+                status=text_or_none(dig(body, "payload", "status")),
+                order=order,
+            ),
+        )
+
+    def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return {**body, "event_name": UNKNOWN_EVENT_NAME}
+
+
+# An event name Punchh does not send, for checking that consumers acknowledge and ignore it.
+UNKNOWN_EVENT_NAME = "coupon_transfers"
+# An epoch this large is in milliseconds: in seconds it would be past the year 5000.
+_MILLIS_FROM = 10**11
+
+
+def _event_type(body: Mapping[str, Any]) -> str | None:
+    """The catalogue name of a body, from its event name, action and payload (see ``_WIRE``)."""
+    wire = (dig(body, "payload", "status"), body.get("event_name"), body.get("action"))
+    for name, expected in _WIRE.items():
+        if wire == expected:
+            if name in (UNLOCK, DISCOUNT):
+                kind = "unlock" if name == UNLOCK else "discount"
+                if dig(body, "payload", "coupon_type") != kind:
+                    continue
+            return name
+    return None
 
 
 # What a redemption sets (the fields that default to None), as it is before one.

@@ -31,7 +31,16 @@ from typing import Any
 from emulator import values
 from emulator.errors import BuildError
 from emulator.fakedata import Person
-from emulator.vendors import Context, DeliveryProfile, EventType, RetryRule, single
+from emulator.vendors import (
+    Context,
+    DeliveryProfile,
+    EventType,
+    Observation,
+    RetryRule,
+    dig,
+    single,
+    text_or_none,
+)
 
 SLUG = "rebilly"
 
@@ -43,6 +52,9 @@ APPLIED = "coupon-applied"
 APPLICATION_REMOVED = "coupon-application-removed"
 REDEEMED = "coupon-redeemed"
 REDEMPTION_CANCELED = "coupon-redemption-canceled"
+
+# A type Rebilly does not send, for checking that consumers acknowledge and ignore new types.
+UNKNOWN_TYPE = "coupon-archived"
 
 COUPON_EVENTS = (ISSUED, MODIFIED, EXPIRATION_MODIFIED, EXPIRED)
 REDEMPTION_EVENTS = (APPLIED, APPLICATION_REMOVED, REDEEMED, REDEMPTION_CANCELED)
@@ -277,6 +289,36 @@ class Rebilly:
 
     def batch(self, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         return single(SLUG, bodies)
+
+    def observe(self, body: Mapping[str, Any]) -> tuple[Observation, ...]:
+        # Rebilly's documented rule: the revision decides precedence, so an event carrying a lower
+        # revision than the one held must not replace it. Every top-level field is optional in
+        # Rebilly's definitions, so each may be missing.
+        event_type = body.get("eventType")
+        known = event_type in COUPON_EVENTS + REDEMPTION_EVENTS
+        coupon_id = text_or_none(body.get("couponId"))
+        revision = dig(body, "_embedded", "coupon", "revision")
+        if isinstance(revision, bool) or not isinstance(revision, int):
+            revision = None
+        key = None
+        if known and event_type in REDEMPTION_EVENTS:
+            redemption_id = text_or_none(body.get("redemptionId"))
+            key = f"{event_type}:{redemption_id}" if redemption_id is not None else None
+        elif known and coupon_id is not None and revision is not None:
+            key = f"{event_type}:{coupon_id}:{revision}"
+        return (
+            Observation(
+                event_type=event_type if known else None,
+                key=key,
+                coupon_id=coupon_id,
+                status=text_or_none(dig(body, "_embedded", "coupon", "status")),
+                revision=revision,
+                order=revision,
+            ),
+        )
+
+    def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return {**body, "eventType": UNKNOWN_TYPE}
 
 
 def _check(event_type: str) -> None:

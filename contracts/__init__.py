@@ -1,0 +1,1 @@
+"""The contract suite: proves that a consumer handles every documented event type and edge case."""

@@ -1,0 +1,339 @@
+"""What each case does: send, compare the answer, ask the probe. One function per kind of case.
+
+A check returns a one-line note on success, raises a ``ContractFailure`` when the consumer breaks
+the case's rule, and ``CaseSkipped`` when it cannot decide (no probe, no auth configured). Bodies
+come from the vendors' builders (``contracts.bodies``), sends from ``contracts.sending``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from contracts import bodies, fuzz
+from contracts.failures import CaseSkipped, NoAnswer, WrongAnswer, WrongState
+from contracts.probe import Probe, poll
+from contracts.sending import Exchange, Sender
+from emulator import auth as authn
+from emulator import catalogue
+from emulator.config import Target
+from emulator.delivery.injected import wrong as wrong_credentials
+from emulator.vendors import Observation, encode
+
+NO_PROBE = "needs --probe (the consumer's state): see 'Probe protocol' in the README"
+
+
+@dataclass
+class Run:
+    """One case running against one vendor's consumer URL."""
+
+    vendor: str
+    event_type: str | None
+    target: Target
+    probe: Probe | None
+    seed: int
+    settle: float = 2.0
+    fuzz_count: int = 12
+    sender: Sender = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sender = Sender(self.target)
+
+    @property
+    def module(self) -> Any:
+        return catalogue.vendor(self.vendor)
+
+    def send(self, body: bytes, **options: Any) -> Exchange:
+        return self.sender.send(body, **options)
+
+    def close(self) -> None:
+        self.sender.close()
+
+    # --- expectations ---------------------------------------------------------------------------
+
+    def success_text(self) -> str:
+        if self.target.success is not None:
+            codes = " or ".join(map(str, self.target.success))
+            return f"{codes} ({self.vendor} counts only these as delivered)"
+        return f"a 2xx answer ({self.vendor} counts any 2xx as delivered)"
+
+    def expect_success(self, ex: Exchange, what: str) -> None:
+        if ex.status is None:
+            raise NoAnswer(f"no answer to {what}", message(ex, self.success_text()))
+        if not self.target.is_success(ex.status):
+            raise WrongAnswer(f"answered {ex.status} to {what}", message(ex, self.success_text()))
+
+    def expect_refused(self, ex: Exchange, what: str, expected: str) -> None:
+        if ex.status is None:
+            raise NoAnswer(f"no answer to {what}", message(ex, expected))
+        if not 400 <= ex.status < 500:
+            verb = "accepted" if self.target.is_success(ex.status) else f"answered {ex.status} to"
+            raise WrongAnswer(f"{verb} {what}", message(ex, expected))
+
+    def require_probe(self, evidence: str) -> Probe:
+        if self.probe is None:
+            raise CaseSkipped(f"{evidence}; the rest {NO_PROBE}")
+        return self.probe
+
+    def expect_applied(self, body: Mapping[str, Any], ex: Exchange, what: str) -> None:
+        """Every event of ``body`` applied exactly once, and each coupon holding its last event."""
+        probe = self.require_probe("accepted")
+        observations = self.module.observe(body)
+        for obs in observations:
+            count = poll(
+                lambda o=obs: probe.applied(self.vendor, o.key), lambda c: c >= 1, self.settle
+            )
+            if count != 1:
+                times = "never" if count == 0 else f"{count} times"
+                raise WrongState(
+                    f"applied {times}: {what}",
+                    message(
+                        ex,
+                        f"the probe to report event {obs.key!r} applied once",
+                        f"probe says applied {count}",
+                    ),
+                )
+        last = {obs.coupon_id: obs for obs in observations if obs.coupon_id is not None}
+        for obs in last.values():
+            self.expect_current(obs, ex, what)
+
+    def expect_current(self, obs: Observation, ex: Exchange, what: str) -> None:
+        probe = self.require_probe("accepted")
+        wanted = {"status": obs.status, "revision": obs.revision}
+        held = poll(
+            lambda: probe.coupon(self.vendor, obs.coupon_id),
+            lambda h: h is not None and _held(h) == wanted,
+            self.settle,
+        )
+        if held is None or _held(held) != wanted:
+            got = (
+                "probe knows no such coupon (404)" if held is None else f"probe holds {_held(held)}"
+            )
+            raise WrongState(
+                f"wrong current state after {what}",
+                message(ex, f"coupon {obs.coupon_id!r} to hold {wanted}", got),
+            )
+
+
+def _held(answer: Any) -> dict[str, Any]:
+    """A probe's coupon answer: the protocol's mapping, or an object with the same attributes
+    (a Python probe may hand back its own record, e.g. ``contracts.consumer.Current``)."""
+    if isinstance(answer, Mapping):
+        return {"status": answer.get("status"), "revision": answer.get("revision")}
+    return {
+        "status": getattr(answer, "status", None),
+        "revision": getattr(answer, "revision", None),
+    }
+
+
+def message(ex: Exchange, expected: str, got: str | None = None) -> str:
+    return f"  sent:     {ex.sent()}\n  got:      {got or ex.got()}\n  expected: {expected}"
+
+
+# --- per event type ----------------------------------------------------------------------------
+
+VARIANTS = {
+    "accepts": "its full body",
+    "accepts-minimal": "only the fields its schema requires",
+    "accepts-nulls": "null in every field its schema lets be null",
+    "ignores-unknown-fields": f"an undocumented field {bodies.UNKNOWN_FIELD!r} in every object",
+}
+
+
+def accepts(run: Run, variant: str) -> str:
+    et = catalogue.event_type(run.vendor, run.event_type or "")
+    body = bodies.full(et, run.seed)
+    if variant == "accepts-minimal":
+        body = bodies.minimal(et, body)
+    elif variant == "accepts-nulls":
+        body = bodies.nulls(et, body)
+    elif variant == "ignores-unknown-fields":
+        body = bodies.with_unknown_fields(body)
+    what = f"a valid {et.name} with {VARIANTS[variant]}"
+    ex = run.send(encode(body))
+    run.expect_success(ex, what)
+    if run.probe is None:
+        return f"answered {ex.status} (no probe: whether it was applied is not checked)"
+    run.expect_applied(body, ex, what)
+    return f"answered {ex.status}; applied once"
+
+
+# --- per vendor --------------------------------------------------------------------------------
+
+
+def _first_body(run: Run) -> dict[str, Any]:
+    return bodies.full(run.module.event_types[0], run.seed)
+
+
+def acks_unknown_event_type(run: Run) -> str:
+    body = run.module.with_unknown_type(_first_body(run))
+    ex = run.send(encode(body))
+    run.expect_success(
+        ex, f"an event type {run.vendor} does not send yet (acknowledge and ignore it)"
+    )
+    return f"answered {ex.status}"
+
+
+def idempotent_duplicate(run: Run) -> str:
+    body = _first_body(run)
+    raw = encode(body)
+    run.expect_success(run.send(raw), "the first delivery of an event")
+    ex = run.send(raw)
+    run.expect_success(ex, "a redelivery of the same event (vendors deliver at least once)")
+    run.require_probe("both deliveries acknowledged")
+    run.expect_applied(body, ex, "an event delivered twice")
+    return "acknowledged twice, applied once"
+
+
+def rejects_missing_auth(run: Run) -> str:
+    return _rejects(run, authn.NoAuth(), "a request without credentials")
+
+
+def rejects_bad_auth(run: Run) -> str:
+    return _rejects(run, wrong_credentials(run.target.auth), "a request with wrong credentials")
+
+
+def _rejects(run: Run, auth: authn.Authenticator, what: str) -> str:
+    configured = run.target.auth.type
+    if configured == "none":
+        raise CaseSkipped(
+            f"no auth configured for {run.vendor}: pass --config with vendors.{run.vendor}.auth "
+            f"(the consumer's settings) to check that {what} is refused"
+        )
+    body = _first_body(run)
+    ex = run.send(encode(body), auth=auth)
+    expected = f"401 (or another 4xx) for {configured} auth, and nothing applied"
+    run.expect_refused(ex, what, expected)
+    challenge = authn.header(ex.response_headers, "WWW-Authenticate") or ""
+    if (
+        configured == "digest"
+        and auth.type == "none"
+        and not challenge.lower().startswith("digest")
+    ):
+        raise WrongAnswer(
+            "refused without a Digest challenge",
+            message(
+                ex, "401 with 'WWW-Authenticate: Digest ...': a Digest sender needs the challenge"
+            ),
+        )
+    probe = run.require_probe(f"refused with {ex.status}")
+    for obs in run.module.observe(body):
+        count = probe.applied(run.vendor, obs.key)
+        if count:
+            raise WrongState(
+                f"applied {what} it refused",
+                message(
+                    ex,
+                    "nothing applied from a refused request",
+                    f"{ex.got()}; probe says applied {count}",
+                ),
+            )
+    return f"refused with {ex.status}; nothing applied"
+
+
+def rejects_malformed_json(run: Run) -> str:
+    raw = encode(_first_body(run))
+    ex = run.send(raw[: len(raw) // 2])
+    expected = (
+        "a 4xx (400): vendors retry a 5xx, so a 5xx makes the broken body come back for hours"
+    )
+    run.expect_refused(ex, "a body that is not valid JSON (cut in half)", expected)
+    return f"answered {ex.status}"
+
+
+def responds_within_timeout(run: Run) -> str:
+    ex = run.send(encode(_first_body(run)))
+    limit = run.target.timeout
+    expected = f"{run.success_text()} within {limit:g}s, the vendor's timeout"
+    if ex.status is None and "within" in (ex.error or ""):
+        raise NoAnswer(f"no answer within {limit:g}s", message(ex, expected))
+    run.expect_success(ex, "a valid event")
+    if ex.elapsed > limit:
+        raise WrongAnswer(f"answered after {ex.elapsed:.2f}s", message(ex, expected))
+    return f"answered {ex.status} in {ex.elapsed * 1000:.0f} ms (limit {limit:g}s)"
+
+
+def fuzz_no_5xx(run: Run) -> str:
+    sent = fuzz.bodies(run.vendor, run.fuzz_count, run.seed)
+    statuses: dict[str, int] = {}
+    bad: list[Exchange] = []
+    for raw in sent:
+        ex = run.send(raw)
+        label = str(ex.status) if ex.status is not None else "no answer"
+        statuses[label] = statuses.get(label, 0) + 1
+        if ex.status is None or ex.status >= 500:
+            bad.append(ex)
+    summary = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
+    if bad:
+        raise WrongAnswer(
+            f"answered {len(bad)} of {len(sent)} schema-valid bodies with a 5xx or not at all",
+            message(
+                bad[0],
+                f"never a 5xx for a body valid under the {run.vendor} schemas (answers: {summary})",
+            ),
+        )
+    return f"{len(sent)} schema-valid bodies, answers {summary}"
+
+
+# --- vendor-specific ---------------------------------------------------------------------------
+
+# The two events of one coupon a precedence case sends newest first: statuses differ, so the probe
+# shows which one won; the newer one has the higher revision (rebilly) or timestamp (punchh).
+PRECEDENCE: Mapping[str, tuple[tuple[str, float], tuple[str, float]]] = {
+    "rebilly": (("coupon-issued", 0), ("coupon-expired", 60)),
+    "punchh": (("coupon-issuance-unlock", 0), ("coupon-void", 60)),
+}
+BATCH_SIZE = 3
+
+
+def precedence_out_of_order(run: Run) -> str:
+    old, new = bodies.lifecycle(run.vendor, PRECEDENCE[run.vendor], run.seed)
+    newer, older = run.module.observe(new)[0], run.module.observe(old)[0]
+    first = run.send(encode(new))
+    run.expect_success(first, "the newer event of a coupon")
+    if run.probe is not None:  # the newer event must be in place before the older one arrives
+        poll(lambda: run.probe.applied(run.vendor, newer.key), lambda c: c >= 1, run.settle)
+    ex = run.send(encode(old))
+    run.expect_success(ex, "an older event of the same coupon, arriving late (acknowledge it)")
+    run.require_probe("both acknowledged")
+    by = "revision" if newer.revision is not None else "timestamp"
+    run.expect_current(newer, ex, f"an older event arrived late (the {by} decides precedence)")
+    return f"kept {newer.status!r} ({by} {newer.order:g}) over the late {older.status!r}"
+
+
+def batch_all_applied(run: Run) -> str:
+    body = bodies.batch(run.vendor, run.module.event_types[0].name, BATCH_SIZE, run.seed)
+    ex = run.send(encode(body))
+    run.expect_success(ex, f"an envelope of {BATCH_SIZE} events")
+    run.require_probe("acknowledged")
+    run.expect_applied(body, ex, f"an envelope of {BATCH_SIZE} events (every one must be applied)")
+    return f"all {BATCH_SIZE} events applied"
+
+
+def success_code(run: Run) -> str:
+    ex = run.send(encode(_first_body(run)))
+    if ex.status is None or not run.target.is_success(ex.status):
+        got = "nothing" if ex.status is None else str(ex.status)
+        raise WrongAnswer(
+            f"answered {got}, which {run.vendor} does not count as delivered",
+            message(
+                ex, f"{run.success_text()}; anything else is a failed delivery, retried or dropped"
+            ),
+        )
+    return f"answered {ex.status}"
+
+
+def answers_get_verification(run: Run) -> str:
+    if not run.target.verification_get:
+        raise CaseSkipped(f"verification_get is off in the settings of {run.vendor}")
+    ex = run.send(b"", method="GET")
+    if ex.status != 200:
+        raise WrongAnswer(
+            f"answered {ex.status if ex.status is not None else 'nothing'} to the verification GET",
+            message(
+                ex,
+                "200: the vendor activates a webhook only when this GET (same Authorization) answers 200",
+            ),
+        )
+    return "answered 200"

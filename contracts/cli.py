@@ -1,0 +1,213 @@
+"""``coupon-emulator verify``: run the contract cases against consumers and print the matrix.
+
+Exit 0 when every case passed (skips allowed, and shown), 1 when any failed, 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_SETTLE = 2.0
+DEFAULT_FUZZ = 12
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``verify`` command to the ``coupon-emulator`` parser."""
+    verify = sub.add_parser(
+        "verify",
+        help="prove that a consumer handles every event type and edge case",
+        description=(
+            "Send every contract case to the consumer of each vendor exactly as the vendor would "
+            "(bodies, auth, methods) and check its answers and, with --probe, its state. Prints a "
+            "matrix of case by vendor. Exit 0 when all passed (skips allowed), 1 on any failure."
+        ),
+        epilog=(
+            "Example: coupon-emulator verify --consumer http://127.0.0.1:9000/hooks "
+            "--config settings.yaml --probe http://127.0.0.1:9000/hooks/probe --junit verify.xml"
+        ),
+    )
+    verify.add_argument(
+        "--consumer",
+        action="append",
+        default=[],
+        metavar="[V=]URL",
+        help=(
+            "vendor V's webhook URL (repeatable); a bare URL is a base serving every vendor at "
+            "URL/<vendor>. Default: the targets of --config"
+        ),
+    )
+    verify.add_argument(
+        "--config", metavar="F", help="delivery settings: the auth, headers, timeout per vendor"
+    )
+    verify.add_argument(
+        "--probe",
+        metavar="URL",
+        help="the consumer's probe base URL (GET URL/applied, URL/coupon); without it, cases "
+        "that need state are skipped",
+    )
+    verify.add_argument(
+        "--vendor", action="append", default=[], metavar="V", help="only this vendor (repeatable)"
+    )
+    verify.add_argument(
+        "--case",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this case: a name (accepts) or one event type's id (accepts[CouponIssued])",
+    )
+    verify.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
+    verify.add_argument("--json", metavar="FILE", help="write a JSON report")
+    verify.add_argument(
+        "--seed", type=int, metavar="N", help="seed of every body sent (default: a new one per run)"
+    )
+    verify.add_argument(
+        "--settle",
+        type=_seconds,
+        default=DEFAULT_SETTLE,
+        metavar="S",
+        help="seconds the probe may take to show an acknowledged event (default %(default)s)",
+    )
+    verify.add_argument(
+        "--fuzz",
+        type=_count,
+        default=DEFAULT_FUZZ,
+        metavar="N",
+        help="schema-generated bodies per vendor for fuzz-no-5xx (default %(default)s)",
+    )
+    verify.add_argument(
+        "--workers", type=_count, default=8, metavar="N", help="cases run at once (default 8)"
+    )
+    verify.set_defaults(command=cmd_verify)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def consumers_from_flags(flags: list[str], settings: Any) -> dict[str, str]:
+    """``{vendor: URL}`` from ``--consumer`` flags, else from the settings' targets."""
+    from emulator import catalogue
+    from emulator.errors import UsageError
+
+    found: dict[str, str] = {}
+    base = None
+    for flag in flags:
+        name, sep, url = flag.partition("=")
+        if sep and not name.startswith(("http:", "https:")):
+            catalogue.vendor(name)  # an unknown vendor lists the valid ones
+            found[name] = url
+        elif base is not None:
+            raise UsageError(
+                f"--consumer {flag!r}: only one bare URL (a base for every vendor) may be given; "
+                f"name the vendor for the others, e.g. --consumer punchh={flag}"
+            )
+        else:
+            base = flag
+    if base is not None:
+        for slug in catalogue.VENDORS:
+            found.setdefault(slug, f"{base.rstrip('/')}/{slug}")
+    if not flags:
+        found = {slug: target.url for slug, target in settings.vendors.items()}
+    if not found:
+        raise UsageError(
+            "no consumer to verify: pass --consumer URL (a base serving URL/<vendor>), "
+            "--consumer V=URL per vendor, or --config with vendors.V.target"
+        )
+    return {slug: found[slug] for slug in catalogue.VENDORS if slug in found}
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from contracts import cases, report, runner
+    from contracts.probe import as_probe
+    from emulator import catalogue, config
+    from emulator.errors import UsageError
+
+    settings = config.load(args.config) if args.config else config.Settings()
+    consumers = consumers_from_flags(args.consumer, settings)
+    for slug in args.vendor:
+        catalogue.vendor(slug)
+        if slug not in consumers:
+            raise UsageError(
+                f"--vendor {slug}: no consumer URL for {slug}; pass --consumer {slug}=URL or a "
+                f"bare base URL (given: {', '.join(consumers)})"
+            )
+    vendors = [slug for slug in consumers if not args.vendor or slug in args.vendor]
+    targets = {slug: replace(settings.target(slug, consumers[slug])) for slug in vendors}
+    if args.probe is not None:
+        parts = urlsplit(args.probe)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UsageError(
+                f"--probe {args.probe!r}: expected an http:// URL, the base of the consumer's "
+                f"probe routes, e.g. http://127.0.0.1:9000/hooks/probe"
+            )
+    selected = cases.select(cases.build(vendors), args.case)
+    seed = args.seed if args.seed is not None else secrets.randbelow(10**6)
+    extra: list[str] = []
+    if args.settle != DEFAULT_SETTLE:
+        extra += ["--settle", f"{args.settle:g}"]
+    if args.fuzz != DEFAULT_FUZZ:
+        extra += ["--fuzz", str(args.fuzz)]
+
+    def reproduce(case: cases.Case) -> str:
+        return runner.verify_command(
+            case, consumers[case.vendor], seed, config=args.config, probe=args.probe, extra=extra
+        )
+
+    options = runner.Options(seed, args.settle, args.fuzz, args.workers)
+    print(
+        f"verify: {len(selected)} cases for {', '.join(vendors)}; seed {seed}; "
+        f"probe {args.probe or 'none (cases that need state are skipped)'}",
+        flush=True,
+    )
+    started = time.perf_counter()
+    results = runner.run_cases(selected, targets, as_probe(args.probe), options, reproduce)
+    elapsed = time.perf_counter() - started
+    sys.stdout.write(report.text(results, vendors, elapsed))
+    meta = {
+        "tool": "coupon-emulator verify",
+        "seed": seed,
+        "consumers": {slug: consumers[slug] for slug in vendors},
+        "probe": args.probe,
+    }
+    _write(args.junit, report.junit(results, vendors, elapsed), "--junit")
+    if args.json:
+        data = json.dumps(report.json_report(results, meta, elapsed), indent=2) + "\n"
+        _write(args.json, data.encode(), "--json")
+    failed = any(r.status in (runner.FAILED, runner.ERROR) for r in results)
+    return 1 if failed else 0
+
+
+def _write(path: str | None, data: bytes, flag: str) -> None:
+    if path is None:
+        return
+    from emulator.errors import UsageError
+
+    try:
+        Path(path).write_bytes(data)
+    except OSError as exc:
+        raise UsageError(f"{flag} {path}: cannot write the report: {exc.strerror or exc}") from None

@@ -1,0 +1,100 @@
+"""Send one request exactly as the emulator would, and describe the exchange for failure messages.
+
+Headers come from the delivery ``Endpoint`` (content type, user agent, static headers, auth signed
+over the exact bytes, the Digest challenge answered once), bytes go through ``HttpTransport``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from emulator import auth as authn
+from emulator import catalogue
+from emulator.config import Target
+from emulator.delivery.endpoint import Endpoint
+from emulator.delivery.transport import HttpTransport, Request, TransportError
+
+EXCERPT = 600  # characters of a body shown in a failure message
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and what came back (``status`` None: no answer, ``error`` says why)."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]  # secrets redacted
+    body: bytes
+    status: int | None
+    response_headers: Mapping[str, str]
+    response_body: bytes
+    elapsed: float
+    error: str | None = None
+
+    def sent(self) -> str:
+        head = ", ".join(f"{k}: {v}" for k, v in self.headers.items())
+        text = f"{self.method} {self.url} ({len(self.body)} bytes; {head})"
+        return text + (f"\n            {excerpt(self.body)}" if self.body else "")
+
+    def got(self) -> str:
+        if self.status is None:
+            return f"no answer after {self.elapsed:.2f}s: {self.error}"
+        text = f"{self.status} after {self.elapsed:.3f}s"
+        return text + (f"  {excerpt(self.response_body)}" if self.response_body else "")
+
+
+def excerpt(data: bytes, limit: int = EXCERPT) -> str:
+    text = data.decode("utf-8", "replace")
+    return (
+        text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
+    )
+
+
+class Sender:
+    """Sends to one vendor's consumer URL with the target's auth; one per thread (not shared)."""
+
+    def __init__(self, target: Target, transport: HttpTransport | None = None) -> None:
+        self.target = target
+        self.profile = catalogue.vendor(target.vendor).profile
+        self.transport = transport or HttpTransport()
+
+    def send(
+        self,
+        body: bytes,
+        *,
+        method: str | None = None,
+        auth: authn.Authenticator | None = None,
+        timeout: float | None = None,
+    ) -> Exchange:
+        """One delivery of ``body``; ``auth`` replaces the target's (a missing or a wrong one)."""
+        target = self.target if auth is None else replace(self.target, auth=auth)
+        endpoint = Endpoint(target, self.profile)
+        method = method or target.method
+        started = time.perf_counter()
+        headers = endpoint.headers(method, body)
+        try:
+            response = self._request(method, headers, body, timeout)
+            if endpoint.learn_challenge(response):  # Digest: answer the challenge once
+                headers = endpoint.headers(method, body)
+                response = self._request(method, headers, body, timeout)
+        except TransportError as exc:
+            return Exchange(
+                method, target.url, endpoint.redacted(headers), body, None, {}, b"",
+                time.perf_counter() - started, str(exc),
+            )  # fmt: skip
+        return Exchange(
+            method, target.url, endpoint.redacted(headers), body, response.status,
+            response.headers, response.body, time.perf_counter() - started,
+        )  # fmt: skip
+
+    def _request(
+        self, method: str, headers: dict[str, str], body: bytes, timeout: float | None
+    ) -> Any:
+        request = Request(method, self.target.url, headers, body, timeout or self.target.timeout)
+        return self.transport.send(request)
+
+    def close(self) -> None:
+        self.transport.close()
