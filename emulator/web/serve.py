@@ -1,0 +1,186 @@
+"""``coupon-emulator serve``: the service on waitress, one process with its dispatchers inside.
+
+SIGTERM and SIGINT stop it cleanly: the dispatchers stop first (what is unfinished stays pending
+in the outbox for ``resume``), then the server, then the database is closed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+from typing import Any
+
+DEFAULT_HOST = "127.0.0.1"
+SCENARIOS_VAR = "COUPON_EMULATOR_SCENARIOS"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from emulator.app import DEFAULT_DB, DEFAULT_PORT, TOKEN_VAR
+
+    p = sub.add_parser(
+        "serve",
+        help="run the emulator as a service: API, dashboard, built-in sink",
+        description=(
+            "Serve the control API (/api, documented at /openapi.json), the dashboard (/), the "
+            "built-in sink (/sink/<vendor>, every run's default target) and the vendor resources "
+            "that payload links point at (/vendors/...). Stop with SIGTERM or Ctrl-C."
+        ),
+        epilog=(
+            "Example: coupon-emulator serve --port 8025 --db emulator.db; then "
+            "curl -X POST -H 'Content-Type: application/json' "
+            '-d \'{"vendor": "komo", "event_type": "CouponIssued"}\' '
+            "http://127.0.0.1:8025/api/events"
+        ),
+    )
+    p.add_argument(
+        "--host", default=DEFAULT_HOST, help="address to bind (default %(default)s; 0.0.0.0: all)"
+    )
+    p.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help="port (default %(default)s; 0 picks one)"
+    )
+    p.add_argument(
+        "--db", default=DEFAULT_DB, metavar="PATH", help="the SQLite outbox (default %(default)s)"
+    )
+    p.add_argument(
+        "--api-token",
+        metavar="TOKEN",
+        help=f"require 'Authorization: Bearer TOKEN' on /api and the dashboard (default: "
+        f"${TOKEN_VAR}, else no token; prefer the variable, a flag shows in ps)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="F",
+        help="delivery settings: targets and auth for vendors a request does not aim elsewhere",
+    )
+    p.add_argument(
+        "--time-scale",
+        type=_scale,
+        metavar="X",
+        help="multiply every vendor delay and retry interval by X (default 1)",
+    )
+    p.add_argument(
+        "--links-base",
+        metavar="URL",
+        help="base URL of the vendor resources in payload links (default this server's own URL)",
+    )
+    p.add_argument(
+        "--scenarios",
+        metavar="DIR",
+        default=os.environ.get(SCENARIOS_VAR, "scenarios"),
+        help=f"folder of shipped scenarios (default ${SCENARIOS_VAR}, else %(default)s)",
+    )
+    p.add_argument(
+        "--threads", type=_count, default=8, metavar="N", help="HTTP worker threads (default 8)"
+    )
+    p.set_defaults(command=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from emulator.app import TOKEN_VAR, ServiceConfig, create_app, shutdown
+    from emulator.errors import UsageError
+
+    logging.basicConfig(level=logging.WARNING, format="coupon-emulator: %(levelname)s: %(message)s")
+    listener = _bind(args.host, args.port)
+    port = listener.getsockname()[1]
+    config = ServiceConfig(
+        db=args.db,
+        host=args.host,
+        port=port,
+        api_token=args.api_token or os.environ.get(TOKEN_VAR) or None,
+        settings=args.config,
+        time_scale=args.time_scale,
+        links_base=args.links_base,
+        scenarios=args.scenarios,
+    )
+    try:
+        app = create_app(config)
+    except UsageError:
+        listener.close()
+        raise
+    except Exception as exc:  # sqlite: a directory, no permission, not a database
+        listener.close()
+        raise UsageError(f"cannot open the outbox database {args.db!r}: {exc}") from None
+
+    import waitress
+
+    server = waitress.create_server(
+        app, sockets=[listener], threads=args.threads, ident="coupon-emulator"
+    )
+    _on_stop_signals()
+    display = "[" + args.host + "]" if ":" in args.host else args.host
+    token = "on" if config.api_token else "off"
+    print(
+        f"coupon-emulator: serving on http://{display}:{port} (dashboard /, API /api, "
+        f"OpenAPI /openapi.json, sink /sink/<vendor>; token {token}; outbox {args.db})",
+        flush=True,
+    )
+    try:
+        server.run()  # returns once a stop signal raised SystemExit inside it
+    except SystemExit:
+        pass
+    finally:
+        shutdown(app)
+        server.close()
+    print("coupon-emulator: stopped; unfinished deliveries stay pending (resume --db)", flush=True)
+    return 0
+
+
+def _on_stop_signals() -> None:
+    def stop(signum: int, frame: Any) -> None:
+        # A second signal while stopping takes the default way out.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    from emulator.errors import UsageError
+
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; pick another --port "
+            "(0 lets the system choose) or --host"
+        ) from None
+    return sock
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: expected 0 to 65535")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number greater than 0")
+    return value

@@ -1,0 +1,171 @@
+"""The long-lived delivery service: one outbox, each run or resend dispatched in a thread of its own.
+
+A run's deliveries are stored before the API answers, so "202 Accepted" means durable. Each job
+(a run, or a resend) gets its own dispatcher, since a dispatcher serves one set of settings. On
+``stop`` every dispatcher stops; what is unfinished stays pending in the outbox for ``resume``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from emulator import config
+from emulator.delivery.dispatcher import DEFAULT_WORKERS, Dispatcher
+from emulator.delivery.outbox import FINAL, Delivery, Outbox
+from emulator.web.plans import Defaults, Prepared
+from emulator.web.queries import Queries
+
+log = logging.getLogger("emulator.web")
+
+ENQUEUE_CHUNK = 500
+
+
+class Conflict(Exception):
+    """The delivery or run is not in a state that allows the request (e.g. still pending)."""
+
+
+class Stopping(Exception):
+    """The service is shutting down and accepts no new work."""
+
+
+@dataclass(eq=False)
+class _Job:
+    run_id: int
+    dispatcher: Dispatcher
+    deliveries: list[Delivery]
+    thread: threading.Thread | None = None
+    errors: list[BaseException] = field(default_factory=list)
+
+
+class DeliveryService:
+    """Starts runs and resends in the background over one outbox; thread-safe."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        queries: Queries,
+        defaults: Defaults,
+        *,
+        workers: int = DEFAULT_WORKERS,
+    ) -> None:
+        self.outbox = outbox
+        self.queries = queries
+        self.defaults = defaults
+        self.workers = workers
+        self.errors: list[BaseException] = []
+        self._lock = threading.Lock()
+        self._jobs: set[_Job] = set()
+        self._busy_runs: Counter[int] = Counter()
+        self._busy_deliveries: set[int] = set()
+        self._stopping = False
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def active(self) -> int:
+        """How many runs a dispatcher of this service is working on now."""
+        with self._lock:
+            return len(self._busy_runs)
+
+    def running(self, run_id: int) -> bool:
+        """Whether a dispatcher of this service is working on the run now."""
+        with self._lock:
+            return self._busy_runs[run_id] > 0
+
+    # Work
+
+    def start(self, prepared: Prepared) -> tuple[int, list[int]]:
+        """Store the run and its deliveries, then dispatch them; returns (run id, delivery ids)."""
+        self._refuse_if_stopping()
+        run_id = self.outbox.create_run(prepared.name, prepared.raw, prepared.source)
+        stored: list[Delivery] = []
+        items = list(prepared.deliveries)
+        for i in range(0, len(items), ENQUEUE_CHUNK):
+            stored.extend(self.outbox.enqueue(run_id, items[i : i + ENQUEUE_CHUNK]))
+        self._launch(run_id, prepared.settings, stored)
+        return run_id, [d.id for d in stored]
+
+    def resend(self, run_id: int, delivery_ids: Sequence[int]) -> list[int]:
+        """Send final deliveries of one run again: same body, same dedupe keys, fresh retries.
+
+        Raises Conflict for a delivery still pending or being resent; nothing is changed then.
+        """
+        self._refuse_if_stopping()
+        stored = self.outbox.run(run_id)
+        settings = self._settings(stored["settings"], stored["source"])
+        statuses = self.queries.statuses(run_id, delivery_ids)
+        with self._lock:
+            for delivery_id in delivery_ids:
+                if delivery_id in self._busy_deliveries or statuses.get(delivery_id) not in FINAL:
+                    raise Conflict(
+                        f"delivery {delivery_id} is still pending (being delivered or waiting for "
+                        "a retry); only a delivered, failed or exhausted delivery can be resent"
+                    )
+            self._busy_deliveries.update(delivery_ids)
+        now = time.time()
+        deliveries = [self.outbox.reset_for_resend(i, now) for i in delivery_ids]
+        self._launch(run_id, settings, deliveries)
+        return list(delivery_ids)
+
+    def _settings(self, raw: dict, source: str | None) -> config.Settings:
+        # ${VAR}s are expanded again now: secrets were never stored, only their names.
+        return config.parse(raw, source=source or "run settings", env=self.defaults.env)
+
+    def _launch(self, run_id: int, settings: config.Settings, deliveries: list[Delivery]) -> None:
+        job = _Job(run_id, Dispatcher(self.outbox, settings, workers=self.workers), deliveries)
+        with self._lock:
+            self._jobs.add(job)
+            self._busy_runs[run_id] += 1
+        job.thread = threading.Thread(target=self._work, args=(job,), name=f"run-{run_id}")
+        job.dispatcher.start()
+        job.thread.start()
+
+    def _work(self, job: _Job) -> None:
+        try:
+            job.dispatcher.submit(job.deliveries)
+            job.dispatcher.join()
+        except BaseException as exc:  # kept and logged: a failure in a thread must not vanish
+            job.errors.append(exc)
+            self.errors.append(exc)
+            log.exception("run %s: the dispatcher failed", job.run_id)
+        finally:
+            with self._lock:
+                # The run counts as running until its final state is written, never "in between".
+                last = self._busy_runs[job.run_id] == 1
+            if last:
+                self._settle_state(job.run_id)
+            with self._lock:
+                self._busy_runs[job.run_id] -= 1
+                if self._busy_runs[job.run_id] <= 0:
+                    del self._busy_runs[job.run_id]
+                self._busy_deliveries.difference_update(d.id for d in job.deliveries)
+                self._jobs.discard(job)
+
+    def _settle_state(self, run_id: int) -> None:
+        try:
+            pending = self.outbox.counts(run_id)["pending"]
+            self.outbox.set_run_state(run_id, "done" if pending == 0 else "interrupted")
+        except Exception as exc:  # the outbox closed under a stopping service
+            log.warning("run %s: state not recorded: %s", run_id, exc)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop every dispatcher; unfinished deliveries stay pending in the outbox for resume."""
+        with self._lock:
+            self._stopping = True
+            jobs = list(self._jobs)
+        for job in jobs:
+            job.dispatcher.stop()
+        deadline = time.monotonic() + timeout
+        for job in jobs:
+            if job.thread is not None:
+                job.thread.join(max(deadline - time.monotonic(), 0.0))
+
+    def _refuse_if_stopping(self) -> None:
+        if self._stopping:
+            raise Stopping("the service is shutting down; it accepts no new runs or resends")
