@@ -14,8 +14,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from importlib import resources
 
-from emulator import __version__
+from contracts import cli as contracts_cli
+from emulator import __version__, scenario_commands
 from emulator.errors import UsageError
+from emulator.loadgen import cli as loadgen_cli
+from emulator.web import serve
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 
@@ -95,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sample.set_defaults(command=cmd_sample)
     _delivery_parsers(sub)
+    contracts_cli.register(sub)  # verify
+    serve.register(sub)
+    loadgen_cli.register(sub)  # load
+    scenario_commands.register(sub)  # validate, plan
     return parser
 
 

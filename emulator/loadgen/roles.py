@@ -1,0 +1,309 @@
+"""The two roles of a load run's processes: a sender's share of the plan, and the master's watch.
+
+Imported only inside Locust's process (it uses gevent, which Locust has patched in by then).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import gevent
+from gevent.event import AsyncResult, Event
+
+from emulator import catalogue
+from emulator.delivery.endpoint import Endpoint
+from emulator.errors import UsageError
+from emulator.loadgen.share import Request, Share, prepare
+from emulator.loadgen.source import PlanSource, load_plan
+
+log = logging.getLogger("coupon-emulator")
+SHARES = "coupon_shares"  # on the master's parsed options, which Locust sends with every spawn
+# Worker to master: planned (or could not), share sent; master to workers: every plan agrees, send.
+READY, DONE, GO = "coupon_ready", "coupon_done", "coupon_go"
+STATS_WAIT = 15.0  # seconds the master waits for the workers' last statistics before it quits
+
+
+@dataclass(frozen=True)
+class Options:
+    """What decides the plan; every process of a run must agree on it (the master checks)."""
+
+    scenario: str
+    seed: int | None
+    settings: str | None
+    targets: tuple[str, ...]
+
+    @classmethod
+    def of(cls, parsed: Any) -> Options | None:
+        scenario = getattr(parsed, "scenario", None)
+        if not scenario:
+            return None
+        targets = tuple(getattr(parsed, "target", None) or ())
+        return cls(scenario, parsed.seed, parsed.settings, targets)
+
+    def load(self) -> PlanSource:
+        return load_plan(self.scenario, self.seed, self.settings, self.targets)
+
+
+class Sender:
+    """A sending process's share of the plan, handed out request by request to its users.
+
+    ``configure`` gets the plan's targets before any user starts (the user class's host and
+    timeouts come from them).
+    """
+
+    def __init__(
+        self,
+        environment: Any,
+        own: Options | None,
+        worker: bool,
+        configure: Callable[[list[Any]], None],
+    ) -> None:
+        self.environment = environment
+        self.own = own
+        self.worker = worker
+        self.configure = configure
+        self.requests = 0  # request events this process reported to Locust
+        self._reset()
+
+    def _reset(self) -> None:
+        self.share: Share | None = None
+        self.error: str | None = None
+        self.go = Event()  # set when users may send (or must give up)
+        self.cursor = self.in_flight = 0
+        self.sent = self.failed = self.events = 0
+        self.finished = self.reported = False
+        self.targets: Mapping[str, Any] = {}
+        self.endpoints: dict[str, Endpoint] = {}
+        self.verified: dict[str, AsyncResult] = {}
+
+    def count_request(self, **_: Any) -> None:
+        self.requests += 1
+
+    def start(self) -> None:
+        self._reset()
+        self.requests = 0
+        runner = self.environment.runner
+        index, count = 0, 1
+        if self.worker:
+            shares = getattr(self.environment.parsed_options, SHARES, None) or {}
+            if runner.client_id not in shares:
+                log.error(
+                    "this worker joined after the test started: it has no share and sends nothing"
+                )
+                self.go.set()
+                return
+            index, count = shares[runner.client_id], len(shares)
+        options = self.own or Options.of(self.environment.parsed_options)
+        try:
+            if options is None:
+                raise UsageError("no plan: pass --scenario FILE to the master or to this worker")
+            source = options.load()
+        except UsageError as exc:
+            self._refuse(index, str(exc))
+            return
+        self.targets = source.settings.vendors
+        self.configure(list(self.targets.values()))
+        gevent.spawn(self._prepare, source, index, count)
+
+    def _prepare(self, source: PlanSource, index: int, count: int) -> None:
+        # Planning is long and pure: it runs in a native thread, so this process keeps answering
+        # the master (heartbeats, within seconds) however busy the machine is.
+        try:
+            share = gevent.get_hub().threadpool.apply(prepare, (source, index, count))
+        except UsageError as exc:
+            self._refuse(index, str(exc))
+            return
+        except Exception as exc:  # a bug: say so, and let the users and the master stop
+            log.exception("planning failed")
+            self._refuse(index, f"planning failed: {exc!r}")
+            return
+        self.share = share
+        log.info(
+            "plan %r, seed %d, fingerprint %s: %d requests, %d events; share %d of %d: %d requests",
+            source.name, source.seed, share.fingerprint, share.deliveries, share.events,
+            index, count, len(share.requests),
+        )  # fmt: skip
+        if self.worker:
+            self.environment.runner.send_message(
+                READY,
+                {"index": index, "fingerprint": share.fingerprint, "name": source.name,
+                 "requests": share.deliveries, "events": share.events},
+            )  # fmt: skip
+        else:
+            self._begin()
+
+    def on_go(self, environment: Any, msg: Any) -> None:
+        self._begin()
+
+    def _begin(self) -> None:
+        self.go.set()
+        self.check_finished()  # an empty share is sent at once
+
+    def _refuse(self, index: int, message: str) -> None:
+        log.error("%s", message)
+        self.error = message
+        self.go.set()
+        if self.worker:
+            self.environment.runner.send_message(READY, {"index": index, "error": message})
+        else:
+            self.environment.process_exit_code = 2
+            gevent.spawn(_end, self.environment)
+
+    def take(self) -> Request | None:
+        share = self.share
+        if share is None or self.cursor >= len(share.requests):
+            return None
+        self.cursor += 1
+        return share.requests[self.cursor - 1]
+
+    def record(self, item: Request, ok: bool) -> None:
+        self.sent += 1
+        self.events += item.events
+        self.failed += not ok
+
+    def check_finished(self) -> None:
+        share = self.share
+        if self.finished or share is None or self.cursor < len(share.requests) or self.in_flight:
+            return
+        self.finished = True
+        if self.worker:
+            self.environment.runner.send_message(
+                DONE,
+                {"index": share.index, "sent": self.sent, "events": self.events,
+                 "failed": self.failed, "stats_requests": self.requests},
+            )  # fmt: skip
+        else:
+            gevent.spawn(_end, self.environment)
+
+    def endpoint(self, vendor: str) -> Endpoint:
+        """One per vendor and process, shared by its users: a Digest challenge is learnt once."""
+        endpoint = self.endpoints.get(vendor)
+        if endpoint is None:
+            endpoint = self.endpoints[vendor] = Endpoint(
+                self.targets[vendor], catalogue.vendor(vendor).profile
+            )
+        return endpoint
+
+    def stopped(self) -> None:
+        if self.worker or self.reported:
+            return
+        self.reported = True  # Locust may stop twice (a quit while users still spawn)
+        share = self.share
+        if share is None:
+            if not self.error:
+                log.error("the test stopped before the plan was prepared: nothing was sent")
+            self.environment.process_exit_code = 2 if self.error else 1
+            return
+        log.info(
+            "sent %d of %d requests (%d of %d events), %d failed",
+            self.sent, share.deliveries, self.events, share.events, self.failed,
+        )  # fmt: skip
+        if self.sent < share.deliveries:
+            log.error("the plan was not completely sent (--run-time reached?)")
+            self.environment.process_exit_code = 1
+
+
+class Coordinator:
+    """The master's side: numbers the workers' shares, checks they plan alike, ends the run."""
+
+    def __init__(self, environment: Any) -> None:
+        self.environment = environment
+        self.assigned: dict[str, int] = {}
+        self.ready: dict[int, dict[str, Any]] = {}
+        self.done: dict[int, dict[str, Any]] = {}
+        self.ending = self.reported = False
+
+    def start(self) -> None:
+        runner = self.environment.runner
+        clients = runner.clients.ready + runner.clients.spawning + runner.clients.running
+        clients.sort(key=lambda client: runner.get_worker_index(client.id))
+        self.assigned = {client.id: i for i, client in enumerate(clients)}
+        self.ready, self.done, self.ending, self.reported = {}, {}, False, False
+        setattr(self.environment.parsed_options, SHARES, self.assigned)
+        users = runner.target_user_count or 0
+        if users < len(clients):
+            self._abort(
+                f"{users} users for {len(clients)} workers: a worker without a user would leave "
+                f"its share of the plan unsent; use --users {len(clients)} or more"
+            )
+
+    def on_ready(self, environment: Any, msg: Any) -> None:
+        data = msg.data
+        self.ready[data["index"]] = data
+        if data.get("error"):
+            self._abort(f"worker {data['index']}: {data['error']}")
+            return
+        if len(self.ready) < len(self.assigned):
+            return
+        prints = {i: d.get("fingerprint") for i, d in sorted(self.ready.items())}
+        if len(set(prints.values())) > 1:
+            listed = ", ".join(f"worker {i} {p}" for i, p in prints.items())
+            self._abort(
+                f"the workers planned different plans ({listed}); start every worker with the "
+                "same SCENARIO file, --seed, --config and --target as the master"
+            )
+            return
+        self.environment.runner.send_message(GO)
+        first = self.ready[0]
+        log.info(
+            "%d workers agree on plan %r (fingerprint %s): %d requests, %d events",
+            len(self.ready), first["name"], first["fingerprint"], first["requests"], first["events"],
+        )  # fmt: skip
+
+    def on_done(self, environment: Any, msg: Any) -> None:
+        self.done[msg.data["index"]] = msg.data
+        if len(self.done) == len(self.assigned) and not self.ending:
+            self.ending = True
+            gevent.spawn(self._end)
+
+    def _end(self) -> None:
+        # The workers' last statistics come with their next report; wait for them, then stop.
+        expected = sum(d["stats_requests"] for d in self.done.values())
+        stats = self.environment.runner.stats
+        deadline = time.monotonic() + STATS_WAIT
+        while stats.total.num_requests < expected and time.monotonic() < deadline:
+            gevent.sleep(0.1)
+        _end(self.environment)
+
+    def _abort(self, message: str) -> None:
+        log.error("%s", message)
+        self.environment.process_exit_code = 2
+        if not self.ending:
+            self.ending = True
+            gevent.spawn(_end, self.environment)
+
+    def stopped(self) -> None:
+        if not self.assigned or self.reported:
+            return
+        self.reported = True  # Locust may stop twice (a quit while users still spawn)
+        plan = next(iter(self.ready.values()), {})
+        sent = sum(d["sent"] for d in self.done.values())
+        events = sum(d["events"] for d in self.done.values())
+        failed = sum(d["failed"] for d in self.done.values())
+        for index, d in sorted(self.done.items()):
+            log.info(
+                "worker %d sent %d requests (%d events), %d failed",
+                index, d["sent"], d["events"], d["failed"],
+            )  # fmt: skip
+        log.info(
+            "%d of %d workers finished their share; sent %d of %s requests "
+            "(%d of %s events), %d failed",
+            len(self.done), len(self.assigned), sent, plan.get("requests", "?"), events,
+            plan.get("events", "?"), failed,
+        )  # fmt: skip
+        if len(self.done) < len(self.assigned) and self.environment.process_exit_code is None:
+            log.error("the plan was not completely sent (--run-time reached?)")
+            self.environment.process_exit_code = 1
+
+
+def _end(environment: Any) -> None:
+    """Headless: quit, writing the statistics; with the web UI: stop, so they stay on screen."""
+    options = environment.parsed_options
+    if options is not None and options.headless:
+        environment.runner.quit()
+    else:
+        environment.runner.stop()

@@ -1,0 +1,174 @@
+"""Real Locust processes on loopback: a master and two workers, or one process, against a consumer
+that checks every vendor's auth and records the dedupe keys it received."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from emulator import catalogue
+from emulator.loadgen.cli import LOCUSTFILE
+from emulator.loadgen.source import load_plan
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("locust") is None,
+    reason="Locust is not installed: pip install 'coupon-emulator[load]'",
+)
+
+DEADLINE = 90.0  # seconds for a whole cluster run; a few on an idle machine
+ITEMS = [
+    ("komo", "CouponIssued", 60),
+    ("fabric", "offers:coupon:created", 100),  # 15 envelopes: 14 of 7 events and one of 2
+    ("rebilly", "coupon-issued", 40),  # Digest: a 401 challenge first
+    ("punchh", "coupon-redemption", 60),  # HMAC, and a verification GET per worker
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Processes:
+    """Started in their own session so that a test can always kill what it started, Locust too."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.started: list[tuple[subprocess.Popen, Path]] = []
+
+    def start(self, name: str, *args: str) -> subprocess.Popen:
+        log = self.directory / f"{name}.log"
+        with open(log, "w") as fh:
+            proc = subprocess.Popen(
+                [sys.executable, *args], stdout=fh, stderr=subprocess.STDOUT,
+                cwd=self.directory, start_new_session=True,
+            )  # fmt: skip
+        self.started.append((proc, log))
+        return proc
+
+    def wait(self, proc: subprocess.Popen, deadline: float) -> int:
+        try:
+            return proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            logs = "\n".join(f"--- {p.args}\n{log.read_text()[-3000:]}" for p, log in self.started)
+            pytest.fail(f"a load run did not end within {DEADLINE:g}s\n{logs}")
+
+    def log(self, proc: subprocess.Popen) -> str:
+        return next(log for p, log in self.started if p is proc).read_text()
+
+    def kill_all(self) -> None:
+        for proc, _ in self.started:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@pytest.fixture
+def processes(tmp_path):
+    procs = Processes(tmp_path)
+    try:
+        yield procs
+    finally:
+        procs.kill_all()
+
+
+def planned_keys(plan: Path) -> list[str]:
+    """Every event's dedupe key, from the planned events themselves (before any envelope)."""
+    events = load_plan(str(plan)).events
+    return [k for e in events for k in catalogue.vendor(e.vendor).dedupe_keys(e.body)]
+
+
+def stats_rows(path: Path) -> dict[str, dict[str, str]]:
+    with open(path, newline="") as fh:
+        return {f"{row['Type']} {row['Name']}": row for row in csv.DictReader(fh)}
+
+
+def test_a_master_and_two_workers_send_exactly_the_planned_events(consumer, processes, tmp_path):
+    plan = consumer.plan(tmp_path, ITEMS)
+    port, deadline = str(free_port()), time.monotonic() + DEADLINE
+    master = processes.start(
+        "master", "-m", "emulator", "load", str(plan), "--master", "--expect-workers", "2",
+        "--users", "6", "--master-port", port, "--csv", "stats/run", "--locust=--only-summary",
+    )  # fmt: skip
+    worker = ["-m", "emulator", "load", str(plan), "--worker", "--master-port", port]
+    workers = [processes.start(f"worker{i}", *worker) for i in range(2)]
+    assert processes.wait(master, deadline) == 0, processes.log(master)
+    for worker in workers:
+        assert processes.wait(worker, deadline) == 0, processes.log(worker)
+
+    assert consumer.refused == []
+    expected = planned_keys(plan)
+    assert len(expected) == 260
+    assert Counter(consumer.keys) == Counter(expected)  # each planned event once, nothing else
+    assert consumer.verifications["punchh"] == 2  # one per worker, before its first POST
+
+    log = processes.log(master)
+    shares = [int(n) for n in re.findall(r"worker \d sent (\d+) requests", log)]
+    assert len(shares) == 2, log
+    assert all(shares), log  # both workers sent a share
+    assert sum(shares) == 60 + 15 + 40 + 60
+    rows = stats_rows(tmp_path / "stats" / "run_stats.csv")
+    counts = {name: int(row["Request Count"]) for name, row in rows.items()}
+    assert counts["POST komo CouponIssued"] == 60
+    assert counts["POST fabric offers:coupon:created"] == 15
+    assert counts["POST rebilly coupon-issued"] == 40
+    assert counts["POST punchh coupon-redemption"] == 60
+    assert counts["GET punchh verification"] == 2
+    assert counts["POST rebilly digest challenge"] >= 1
+    assert int(rows[" Aggregated"]["Failure Count"]) == 0
+    assert rows["POST punchh coupon-redemption"]["95%"] not in ("", "N/A")
+
+
+def test_one_process_under_plain_locust_judges_answers_by_vendor_rules(
+    consumer, processes, tmp_path
+):
+    items = [("komo", "CouponViewed", 20), ("punchh", "coupon-issuance-unlock", 10)]
+    plan = consumer.plan(tmp_path, items)
+    consumer.status["punchh"] = 201  # a 2xx, but Punchh counts only 200 and 202
+    run = processes.start(
+        "local", "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--scenario", str(plan),
+        "--users", "3", "--spawn-rate", "3", "--csv", "out", "--only-summary",
+    )  # fmt: skip
+    assert processes.wait(run, time.monotonic() + DEADLINE) == 1, processes.log(run)
+    assert Counter(consumer.keys) == Counter(planned_keys(plan))
+    assert "sent 30 of 30 requests (30 of 30 events), 10 failed" in processes.log(run)
+    with open(tmp_path / "out_failures.csv", newline="") as fh:
+        [failure] = list(csv.DictReader(fh))
+    assert failure["Name"] == "punchh coupon-issuance-unlock"
+    assert failure["Occurrences"] == "10"
+    assert "answered 201 (punchh: only 200, 202 count as success)" in failure["Error"]
+
+
+def test_workers_that_plan_differently_are_stopped_before_they_send(consumer, processes, tmp_path):
+    plan = consumer.plan(tmp_path, [("komo", "CouponIssued", 20)])
+    port, deadline = str(free_port()), time.monotonic() + DEADLINE
+    master = processes.start(
+        "master", "-m", "emulator", "load", str(plan), "--master", "--expect-workers", "2",
+        "--users", "2", "--master-port", port,
+    )  # fmt: skip
+    worker = ["-m", "emulator", "load", str(plan), "--worker", "--master-port", port]
+    for i, seed in enumerate(("5", "6")):
+        processes.start(f"worker{i}", *worker, "--seed", seed)
+    assert processes.wait(master, deadline) == 2, processes.log(master)
+    assert "the workers planned different plans" in processes.log(master)
+    assert consumer.keys == []  # nobody sent before the master compared the plans
+
+
+def test_plain_locust_without_a_plan_exits_2_with_one_paragraph(processes, tmp_path):
+    run = processes.start("local", "-m", "locust", "-f", str(LOCUSTFILE), "--headless")
+    assert processes.wait(run, time.monotonic() + DEADLINE) == 2
+    log = processes.log(run)
+    assert "coupon-emulator: error: --scenario FILE is required" in log
+    assert "Traceback" not in log
