@@ -57,6 +57,8 @@ def create_app(config: ServiceConfig) -> Flask:
     from emulator.web.state import KEY, State
 
     env = dict(os.environ if config.env is None else config.env)
+    # Scenarios aim at ${SINK_URL}: here that is this service's own sink, whatever its port.
+    env.setdefault("SINK_URL", config.base_url.rstrip("/") + "/sink")
     base = _base_settings(config, env)
     outbox = Outbox(config.db)
     queries = Queries(config.db)

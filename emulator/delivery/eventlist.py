@@ -20,6 +20,7 @@ import yaml
 
 from emulator import catalogue, config
 from emulator.errors import ConfigError, UnknownNameError
+from emulator.yamlread import compose
 
 OWN_KEYS = ("seed", "events", "name")
 EVENT_KEYS = ("vendor", "event", "count", "every")
@@ -41,16 +42,7 @@ def load(path: str) -> EventList:
         raise ConfigError(
             f"cannot read the event list: {exc.strerror or exc}", source=path
         ) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise ConfigError(
-            f"not valid YAML: {exc.problem}",
-            source=path,
-            line=None if mark is None else mark.line + 1,
-            column=None if mark is None else mark.column + 1,
-        ) from None
+    node = compose(text, path)  # any YAML error: ConfigError with line and column
     if not isinstance(node, yaml.MappingNode):
         raise ConfigError(
             "expected a mapping with 'events:' (and optionally 'vendors:', 'seed:')", source=path

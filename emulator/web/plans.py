@@ -26,6 +26,7 @@ from emulator.delivery.runner import envelopes
 from emulator.errors import UsageError
 from emulator.plan import simple_plan
 from emulator.vendors import encode
+from emulator.yamlread import compose
 
 SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 INLINE_SOURCE = "request:yaml"
@@ -141,16 +142,19 @@ def scenario(
 ) -> Prepared:
     """A run from a shipped scenario ``name`` or from inline YAML ``text``.
 
-    Today's format is the plain event list (``emulator.delivery.eventlist``); this is the one
-    place that reads it, so richer scenarios plug in here.
+    A scenario (``flows:``) is planned with its lifecycles and injected edge cases; a plain event
+    list (``events:``) is still accepted. This is the one place that reads either.
     """
     if name is not None:
         path = shipped(defaults.scenarios, name)
-        events = eventlist.load(str(path))
-        source = str(path)
+        source, stem = str(path), path.stem
+        text = path.read_text(encoding="utf-8")
     else:
-        events = _load_text(text or "")
-        source = INLINE_SOURCE
+        source, stem = INLINE_SOURCE, "inline"
+    node = compose(text or "", source)  # ConfigError with line and column, never a traceback
+    if _is_scenario(node):
+        return _scenario_run(defaults, node, source, stem, seed, targets, time_scale)
+    events = _event_list(text or "", source, path if name is not None else None)
     used = list(dict.fromkeys(slug for slug, *_ in events.items))
     settings, raw = settings_for(defaults, used, events.settings, targets, time_scale, source)
     run_seed = events.seed if seed is None else seed
@@ -159,6 +163,44 @@ def scenario(
     )
     deliveries = tuple(envelopes(planned, settings, time.time()))
     return Prepared(events.name, source, raw, settings, deliveries, run_seed)
+
+
+def _scenario_run(
+    defaults: Defaults,
+    node: yaml.Node,
+    source: str,
+    stem: str,
+    seed: int | None,
+    targets: Mapping[str, str] | None,
+    time_scale: float | None,
+) -> Prepared:
+    from emulator import scenario as planner
+    from emulator import scenario_reader
+
+    loaded = scenario_reader.parse(node, source=source, env=defaults.env, name=stem)
+    settings, raw = settings_for(
+        defaults, list(loaded.vendors), loaded.raw_settings, targets, time_scale, source
+    )
+    run_seed = loaded.scenario.seed if seed is None else seed
+    planned = planner.plan(
+        loaded.scenario,
+        seed=run_seed,
+        start=loaded.scenario.start or datetime.now(UTC),
+        links_base=settings.links_base,
+        extras=_extras(settings),
+    )
+    deliveries = tuple(envelopes(planned, settings, time.time()))
+    return Prepared(loaded.scenario.name, source, raw, settings, deliveries, run_seed)
+
+
+def _is_scenario(node: yaml.Node | None) -> bool:
+    return isinstance(node, yaml.MappingNode) and any(
+        isinstance(k, yaml.ScalarNode) and k.value == "flows" for k, _ in node.value
+    )
+
+
+def _event_list(text: str, source: str, path: Path | None) -> eventlist.EventList:
+    return eventlist.load(str(path)) if path is not None else _load_text(text)
 
 
 def shipped(folder: Path, name: str) -> Path:
@@ -206,8 +248,6 @@ def _load_text(text: str) -> eventlist.EventList:
             events = eventlist.load(str(path))
         except UsageError as exc:
             raise UsageError(str(exc).replace(str(path), INLINE_SOURCE)) from None
-        except yaml.YAMLError as exc:  # e.g. a control character, which YAML forbids
-            raise UsageError(f"{INLINE_SOURCE}: not valid YAML: {exc}") from None
     if events.name == str(path):
         events = eventlist.EventList("inline", events.seed, events.items, events.settings)
     return events

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 
 import pytest
 from werkzeug import Response
@@ -313,3 +314,24 @@ def test_numbers_that_json_does_not_have_are_refused(service, constant):
     status, _, data = service.request("POST", "/api/events", raw=body.encode())
     assert status == 400
     assert "not a JSON value" in json.loads(data)["detail"]
+
+
+def test_the_shipped_quickstart_scenario_runs_into_the_services_own_sink(serve):
+    """The scenario aims at ${SINK_URL}; the service sets it to its own sink, whatever its port."""
+    shipped = Path(__file__).resolve().parents[3] / "scenarios"
+    service = serve("--scenarios", str(shipped))
+    assert "quickstart" in service.json("GET", "/api/scenarios")[1]["items"]
+    status, accepted = service.json(
+        "POST", "/api/runs", {"scenario": "quickstart", "time_scale": 0.0001}
+    )
+    assert status == 202, accepted
+    run = service.wait_for(
+        f"/api/runs/{accepted['run']['id']}", lambda r: r["state"] == "done", timeout=60
+    )
+    progress = run["progress"]
+    assert progress["delivered"] == progress["total"] > 0, progress
+    vendors = {
+        d["vendor"]
+        for d in service.json("GET", f"/api/deliveries?run={run['id']}&limit=200")[1]["items"]
+    }
+    assert vendors == {"komo", "fabric", "rebilly", "punchh"}
