@@ -164,18 +164,26 @@ def _delivery_parsers(sub: argparse._SubParsersAction) -> None:
 
     run = sub.add_parser(
         "run",
-        help="deliver a list of events",
+        help="deliver a scenario (or a plain event list)",
         description=(
-            "Deliver every event of FILE to the configured targets, storing each in the outbox "
-            "first. Exit 0 when all were delivered, 1 when any failed or exhausted its retries."
+            "Plan FILE (a scenario with flows:, or a plain event list with events:) and deliver "
+            "every event to its vendor's target, storing each in the outbox first. Exit 0 when all "
+            "were delivered, 1 when any failed or exhausted its retries, 2 on bad input."
         ),
-        epilog="Example: coupon-emulator run events.yaml --target komo=http://127.0.0.1:9000/hooks/komo",
+        epilog=(
+            "Examples: coupon-emulator run scenarios/quickstart.yaml --sink; "
+            "coupon-emulator run scenarios/punchh.yaml --target punchh=http://127.0.0.1:9000/hooks"
+        ),
     )
-    run.add_argument(
-        "file", metavar="FILE", help="event list: settings plus 'events:' (see README)"
-    )
+    run.add_argument("file", metavar="FILE", help="a scenario or an event list (see README)")
     run.add_argument(
         "--seed", type=int, metavar="N", help="random seed (default: the file's, else 0)"
+    )
+    run.add_argument(
+        "--sink",
+        action="store_true",
+        help="also serve the built-in sink from this process, and deliver there every vendor "
+        "the file gives no target (it sets SINK_URL, which the shipped scenarios aim at)",
     )
     common(run, targets=True)
     run.set_defaults(command=_lazy("cmd_run"))

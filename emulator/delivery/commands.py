@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -166,6 +168,47 @@ def _open(db: str) -> Outbox:
         raise UsageError(f"cannot open the outbox database {db!r}: {exc}") from None
 
 
+@contextlib.contextmanager
+def built_in_sink() -> Iterator[str]:
+    """The service's built-in sink, served from this process on a free loopback port.
+
+    Yields its base URL (``.../sink``; each vendor at ``/<vendor>``) and sets ``SINK_URL`` to it,
+    so scenarios aimed at ``${SINK_URL}`` reach it. It checks each vendor's auth as the service's
+    sink does (``emulator.web.sink``), with ``COUPON_EMULATOR_SINK_SECRET`` (default quickstart).
+    """
+    from flask import Flask
+
+    from contracts.serving import serve_wsgi
+    from emulator.web import sink
+
+    app = Flask("coupon-emulator-sink")
+    # The consumer checks each request against the URL it arrives at; the base here only names
+    # the targets in the sink's own settings.
+    sink.mount(app, "http://127.0.0.1", os.environ)
+    previous = os.environ.get("SINK_URL")
+    with serve_wsgi(app) as base:
+        os.environ["SINK_URL"] = base + sink.PREFIX
+        try:
+            yield os.environ["SINK_URL"]
+        finally:
+            if previous is None:
+                os.environ.pop("SINK_URL", None)
+            else:
+                os.environ["SINK_URL"] = previous
+
+
+def _with_sink(raw: Mapping[str, Any], vendors: Iterable[str]) -> dict[str, Any]:
+    """``raw`` with every vendor that has no target aimed at the built-in sink, with its auth."""
+    from emulator.web import sink
+
+    merged = copy.deepcopy(dict(raw))
+    configured = merged.setdefault("vendors", {})
+    for slug in vendors:
+        if not isinstance(configured.get(slug), Mapping) or "target" not in configured[slug]:
+            configured[slug] = {"target": "${SINK_URL}/" + slug, "auth": dict(sink.AUTH[slug])}
+    return merged
+
+
 # Commands
 
 
@@ -219,14 +262,23 @@ def describe(delivery: Mapping[str, Any], stream: TextIO) -> None:
 
 
 def cmd_run(args: Any) -> int:
+    if not args.sink:
+        return _run(args)
+    with built_in_sink() as url:
+        print(f"built-in sink listening at {url}/<vendor>", flush=True)
+        return _run(args)
+
+
+def _run(args: Any) -> int:
     from emulator import scenario_commands
 
     if scenario_commands.read(args.file).kind == "scenario":
         return _run_scenario(args, scenario_commands.load(args.file))
     events = eventlist.load(args.file)
-    settings, raw = merged_settings(
-        events.settings, args.config, args.target, args.time_scale, args.file
-    )
+    own = events.settings
+    if args.sink:
+        own = _with_sink(own, (slug for slug, *_ in events.items))
+    settings, raw = merged_settings(own, args.config, args.target, args.time_scale, args.file)
     seed = events.seed if args.seed is None else args.seed
     for slug, *_ in events.items:
         if slug not in settings.vendors:
@@ -251,9 +303,8 @@ def cmd_run(args: Any) -> int:
 def _run_scenario(args: Any, loaded: Any) -> int:
     from emulator import scenario
 
-    settings, raw = merged_settings(
-        loaded.raw_settings, args.config, args.target, args.time_scale, args.file
-    )
+    own = _with_sink(loaded.raw_settings, loaded.vendors) if args.sink else loaded.raw_settings
+    settings, raw = merged_settings(own, args.config, args.target, args.time_scale, args.file)
     for slug in loaded.vendors:
         if slug not in settings.vendors:
             raise ConfigError(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +100,42 @@ def test_resume_without_a_database_is_a_clear_error(tmp_path):
     result = cli("resume", "--db", str(tmp_path / "missing.db"))
     assert result.returncode == 2
     assert "no outbox database" in result.stderr
+
+
+def test_run_with_sink_delivers_the_quickstart_to_the_built_in_sink(tmp_path):
+    """README's first command: the shipped quickstart, nothing else running."""
+    quickstart = Path(__file__).resolve().parents[3] / "scenarios" / "quickstart.yaml"
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("SINK_URL", "COUPON_EMULATOR_SINK_SECRET")
+    }
+    result = cli(
+        "run",
+        str(quickstart),
+        "--sink",
+        "--time-scale",
+        "0.0001",
+        "--db",
+        str(tmp_path / "o.db"),
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "built-in sink listening at http://127.0.0.1:" in result.stdout
+    assert "failed 0, exhausted 0, pending 0" in result.stdout
+
+
+def test_run_with_sink_aims_vendors_without_a_target_at_it_with_the_sinks_auth(tmp_path):
+    events = tmp_path / "events.yaml"
+    events.write_text(
+        "events:\n  - {vendor: punchh, event: coupon-redemption, count: 3}\n"
+        "  - {vendor: rebilly, event: coupon-issued, count: 2}\n"
+    )
+    report = tmp_path / "r.json"
+    result = cli(
+        "run", str(events), "--sink", "--db", str(tmp_path / "o.db"), "--report", str(report)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = json.loads(report.read_text())["deliveries"]
+    assert {r["status"] for r in rows} == {"delivered"}
+    punchh = next(r for r in rows if r["vendor"] == "punchh")
+    assert punchh["attempts"][-1]["request_headers"]["Authorization"] == "hmac [redacted]"
+    assert "/sink/punchh" in punchh["attempts"][-1]["url"]
