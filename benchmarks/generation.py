@@ -39,7 +39,8 @@ def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
 
 def ours(scenario: str, events: int | None, jobs: int | None) -> dict[str, Any]:
     from emulator import planning
-    from emulator.scenario_commands import jobs_for, line, load, no_cyclic_gc, plan_extras, write
+    from emulator.plan import builder_extras
+    from emulator.scenario_commands import jobs_for, line, load, no_cyclic_gc, write
 
     loaded = load(scenario)
     jobs = jobs_for(loaded.scenario, jobs)
@@ -48,7 +49,7 @@ def ours(scenario: str, events: int | None, jobs: int | None) -> dict[str, Any]:
         loaded.scenario,
         line,
         links_base=loaded.settings.links_base,
-        extras=plan_extras(loaded.settings),
+        extras=builder_extras(loaded.settings),
         jobs=jobs,
     )
     with open(os.devnull, "wb") as sink, no_cyclic_gc():

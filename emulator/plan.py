@@ -59,3 +59,9 @@ def simple_plan(
             body = vendor.build(et.name, coupon, ctx)
             yield PlannedEvent(slug, et.name, f"{slug}:{n}", body, due=clock)
             n += 1
+
+
+def builder_extras(settings: Any) -> dict[str, Any]:
+    """What the vendor builders need from delivery settings: Punchh's timestamp unit, if set."""
+    punchh = settings.vendors.get("punchh")
+    return {"timestamp_unit": punchh.timestamp_unit} if punchh and punchh.timestamp_unit else {}

@@ -20,7 +20,7 @@ from emulator.errors import ConfigError, UsageError
 if TYPE_CHECKING:  # the command line imports this module; the heavy ones load on use
     import yaml
 
-    from emulator import config, scenario_reader
+    from emulator import scenario_reader
     from emulator.plan import PlannedEvent
 
 RAW_BODY_SHOWN = 65536  # plan lines show a raw body up to this size; bigger ones by size only
@@ -88,12 +88,6 @@ def _parse(document: Document, env: Mapping[str, str] | None) -> scenario_reader
         env=os.environ if env is None else env,
         name=Path(document.path).stem,
     )
-
-
-def plan_extras(settings: config.Settings) -> dict[str, Any]:
-    """What the vendor builders need from the settings: punchh's timestamp unit."""
-    punchh = settings.vendors.get("punchh")
-    return {"timestamp_unit": punchh.timestamp_unit} if punchh and punchh.timestamp_unit else {}
 
 
 @contextlib.contextmanager
@@ -212,6 +206,7 @@ def _validate(path: str) -> str:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from emulator import planning
+    from emulator.plan import builder_extras
 
     loaded = load(args.scenario)
     settings = loaded.settings
@@ -221,7 +216,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         seed=args.seed,
         start=args.start,
         links_base=args.links_base or settings.links_base,
-        extras=plan_extras(settings),
+        extras=builder_extras(settings),
         jobs=jobs_for(loaded.scenario, args.jobs),
     )
     texts = generator if args.limit is None else itertools.islice(generator, args.limit)

@@ -21,7 +21,7 @@ from emulator.delivery.dispatcher import Progress
 from emulator.delivery.outbox import Outbox
 from emulator.delivery.runner import RunResult, resume_run, run_plan
 from emulator.errors import ConfigError, UsageError
-from emulator.plan import simple_plan
+from emulator.plan import builder_extras, simple_plan
 
 DEFAULT_DB = "coupon-emulator.db"
 
@@ -156,11 +156,6 @@ def _finish(
     return 0 if result.ok else 1
 
 
-def _plan_extras(settings: config.Settings) -> dict[str, Any]:
-    punchh = settings.vendors.get("punchh")
-    return {"timestamp_unit": punchh.timestamp_unit} if punchh and punchh.timestamp_unit else {}
-
-
 def _open(db: str) -> Outbox:
     try:
         return Outbox(db)
@@ -222,7 +217,7 @@ def cmd_send(args: Any) -> int:
         args.seed,
         start,
         settings.links_base,
-        _plan_extras(settings),
+        builder_extras(settings),
     )
     line = ProgressLine(quiet=args.quiet)
     with _open(args.db) as outbox:
@@ -288,7 +283,7 @@ def _run(args: Any) -> int:
                 source=args.file,
             )
     planned = simple_plan(
-        events.items, seed, datetime.now(UTC), settings.links_base, _plan_extras(settings)
+        events.items, seed, datetime.now(UTC), settings.links_base, builder_extras(settings)
     )
     line = ProgressLine(quiet=args.quiet)
     with _open(args.db) as outbox:
@@ -318,7 +313,7 @@ def _run_scenario(args: Any, loaded: Any) -> int:
         seed=args.seed,
         start=loaded.scenario.start or datetime.now(UTC),
         links_base=settings.links_base,
-        extras=_plan_extras(settings),
+        extras=builder_extras(settings),
     )
     line = ProgressLine(quiet=args.quiet)
     with _open(args.db) as outbox:

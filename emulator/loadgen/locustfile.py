@@ -24,8 +24,10 @@ from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
+from emulator.delivery import injected
 from emulator.delivery.endpoint import Endpoint
 from emulator.delivery.http11 import Response
+from emulator.delivery.outbox import DELIVERED
 from emulator.errors import UsageError
 from emulator.loadgen.roles import DONE, GO, READY, Coordinator, Options, Sender
 from emulator.loadgen.share import Request
@@ -161,14 +163,25 @@ class CouponUser(FastHttpUser):
 
     def _post(self, endpoint: Endpoint, item: Request, challenged: bool = False) -> bool:
         target = endpoint.target
-        headers = endpoint.headers(target.method, item.body)
+        mode = injected.auth_mode(item.label)
+        headers = endpoint.headers(target.method, item.body, mode)
+        expect = injected.expectation(item.label, target.auth.type)
         with self.client.request(
             target.method, target.url, name=item.name, data=item.body, headers=headers,
             catch_response=True, allow_redirects=False,
         ) as response:  # fmt: skip
             status = response.status_code or 0
+            if expect is not None:
+                # Broken on purpose (the plan's label): a correct consumer refuses it with a 4xx.
+                verdict = injected.judge(expect, status or None, None, {})
+                if verdict.status == DELIVERED:
+                    response.success()
+                    return True
+                response.failure(f"{item.label}: {verdict.reason}")
+                return False
             if (
                 not challenged
+                and mode != "missing"
                 and status == 401
                 and endpoint.learn_challenge(Response(401, dict(response.headers.items()), b""))
             ):

@@ -24,7 +24,7 @@ from emulator.delivery import eventlist
 from emulator.delivery.outbox import NewDelivery
 from emulator.delivery.runner import envelopes
 from emulator.errors import UsageError
-from emulator.plan import simple_plan
+from emulator.plan import builder_extras, simple_plan
 from emulator.vendors import encode
 from emulator.yamlread import compose
 
@@ -105,7 +105,7 @@ def event(
     )
     planned = next(
         simple_plan([(vendor, et.name, 1, 0.0)], seed, datetime.now(UTC), settings.links_base,
-                    _extras(settings))
+                    builder_extras(settings))
     )  # fmt: skip
     body = merge_patch(planned.body, overrides) if overrides else planned.body
     problems: tuple[str, ...] = ()
@@ -159,7 +159,7 @@ def scenario(
     settings, raw = settings_for(defaults, used, events.settings, targets, time_scale, source)
     run_seed = events.seed if seed is None else seed
     planned = simple_plan(
-        events.items, run_seed, datetime.now(UTC), settings.links_base, _extras(settings)
+        events.items, run_seed, datetime.now(UTC), settings.links_base, builder_extras(settings)
     )
     deliveries = tuple(envelopes(planned, settings, time.time()))
     return Prepared(events.name, source, raw, settings, deliveries, run_seed)
@@ -187,7 +187,7 @@ def _scenario_run(
         seed=run_seed,
         start=loaded.scenario.start or datetime.now(UTC),
         links_base=settings.links_base,
-        extras=_extras(settings),
+        extras=builder_extras(settings),
     )
     deliveries = tuple(envelopes(planned, settings, time.time()))
     return Prepared(loaded.scenario.name, source, raw, settings, deliveries, run_seed)
@@ -251,9 +251,3 @@ def _load_text(text: str) -> eventlist.EventList:
     if events.name == str(path):
         events = eventlist.EventList("inline", events.seed, events.items, events.settings)
     return events
-
-
-def _extras(settings: config.Settings) -> dict[str, Any]:
-    # Punchh's timestamp unit is a delivery setting that shapes the body (as ``run`` does).
-    punchh = settings.vendors.get("punchh")
-    return {"timestamp_unit": punchh.timestamp_unit} if punchh and punchh.timestamp_unit else {}

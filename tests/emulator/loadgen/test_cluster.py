@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from emulator import catalogue
+from emulator import catalogue, config
 from emulator.loadgen.cli import LOCUSTFILE
 from emulator.loadgen.source import load_plan
+from tests.emulator.loadgen.conftest import AUTH
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("locust") is None,
@@ -172,3 +173,35 @@ def test_plain_locust_without_a_plan_exits_2_with_one_paragraph(processes, tmp_p
     log = processes.log(run)
     assert "coupon-emulator: error: --scenario FILE is required" in log
     assert "Traceback" not in log
+
+
+def test_a_scenario_with_broken_auth_injected_counts_the_consumers_refusals_as_correct(
+    consumer, processes, tmp_path
+):
+    """Scenario flows plan the load too; a request signed wrong must be refused, and is."""
+    plan = tmp_path / "scenario.yaml"
+    plan.write_text(
+        "name: broken-auth\nseed: 3\n"
+        f"vendors:\n  punchh:\n    target: {consumer.url}/hooks/punchh\n"
+        "    auth: {type: hmac-sha256, client: acme, secret: s3cret}\n"
+        "flows:\n  - vendor: punchh\n    coupons: 12\n    inject: [wrong_auth]\n"
+        "    steps: [coupon-issuance-unlock, coupon-redemption]\n"
+    )
+    consumer.settings = config.parse(
+        {"vendors": {"punchh": {"target": f"{consumer.url}/hooks/punchh", **AUTH["punchh"]}}}
+    )
+    run = processes.start(
+        "local", "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--scenario", str(plan),
+        "--users", "3", "--spawn-rate", "3", "--csv", "out", "--only-summary",
+    )  # fmt: skip
+    assert processes.wait(run, time.monotonic() + DEADLINE) == 0, processes.log(run)
+    events = list(load_plan(str(plan)).events)
+    broken = [e for e in events if "wrong_auth" in e.label]
+    assert len(broken) == 24  # every event has a wrongly signed copy before it
+    assert len(consumer.refused) == 24
+    assert Counter(consumer.keys) == Counter(
+        k
+        for e in events
+        if "wrong_auth" not in e.label
+        for k in catalogue.vendor("punchh").dedupe_keys(e.body)
+    )
