@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from emulator import argtypes
+
 DEFAULT_SETTLE = 2.0
 DEFAULT_FUZZ = 12
 
@@ -69,42 +71,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     verify.add_argument(
         "--settle",
-        type=_seconds,
+        type=argtypes.seconds,
         default=DEFAULT_SETTLE,
         metavar="S",
         help="seconds the probe may take to show an acknowledged event (default %(default)s)",
     )
     verify.add_argument(
         "--fuzz",
-        type=_count,
+        type=argtypes.count,
         default=DEFAULT_FUZZ,
         metavar="N",
         help="schema-generated bodies per vendor for fuzz-no-5xx (default %(default)s)",
     )
     verify.add_argument(
-        "--workers", type=_count, default=8, metavar="N", help="cases run at once (default 8)"
+        "--workers",
+        type=argtypes.count,
+        default=8,
+        metavar="N",
+        help="cases run at once (default 8)",
     )
     verify.set_defaults(command=cmd_verify)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
 
 
 def consumers_from_flags(flags: list[str], settings: Any) -> dict[str, str]:

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from importlib import resources
 
 from contracts import cli as contracts_cli
-from emulator import __version__, scenario_commands
+from emulator import __version__, argtypes, scenario_commands
 from emulator.errors import UsageError
 from emulator.loadgen import cli as loadgen_cli
 from emulator.web import serve
@@ -82,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
     sample.add_argument(
         "--at",
-        type=_instant,
+        type=argtypes.instant,
         metavar="TIME",
         help="the event's time, ISO 8601 with a zone (default a fixed instant, 2026-01-15T09:30:00Z)",
     )
@@ -118,7 +116,7 @@ def _delivery_parsers(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--config", metavar="F", help="delivery settings file (YAML; see README)")
         p.add_argument(
             "--time-scale",
-            type=_positive,
+            type=argtypes.positive,
             metavar="X",
             help="multiply every vendor delay and retry interval by X (e.g. 0.001 in CI)",
         )
@@ -133,7 +131,7 @@ def _delivery_parsers(sub: argparse._SubParsersAction) -> None:
         )
         p.add_argument(
             "--workers",
-            type=_count,
+            type=argtypes.count,
             default=8,
             metavar="N",
             help="requests in flight at once (default 8)",
@@ -158,7 +156,9 @@ def _delivery_parsers(sub: argparse._SubParsersAction) -> None:
     )
     send.add_argument("--target", required=True, metavar="URL", help="the consumer's URL")
     send.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
-    send.add_argument("--at", type=_instant, metavar="TIME", help="the event's time (default now)")
+    send.add_argument(
+        "--at", type=argtypes.instant, metavar="TIME", help="the event's time (default now)"
+    )
     common(send, targets=False)
     send.set_defaults(command=_lazy("cmd_send"), workers=1)
 
@@ -209,40 +209,6 @@ def _lazy(name: str) -> Command:
         return getattr(commands, name)(args)
 
     return command
-
-
-def _number(kind: type, minimum: float, inclusive: bool):
-    """An argparse type: a ``kind`` (int or float) at least, or above, ``minimum``."""
-    bound = f"{'at least' if inclusive else 'greater than'} {minimum:g}"
-
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is not {'an integer' if kind is int else 'a number'}"
-            ) from None
-        if not math.isfinite(value) or value < minimum or (not inclusive and value == minimum):
-            raise argparse.ArgumentTypeError(f"{text!r} must be {bound}")
-        return value
-
-    return parse
-
-
-_positive = _number(float, 0, inclusive=False)
-_count = _number(int, 1, inclusive=True)
-
-
-def _instant(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO 8601 time; expected e.g. 2026-01-15T09:30:00Z"
-        ) from None
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no time zone; add Z or +00:00")
-    return value
 
 
 def cmd_events(args: argparse.Namespace) -> int:

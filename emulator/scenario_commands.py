@@ -230,7 +230,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``validate`` and ``plan`` to the command line."""
-    from emulator.cli import _count, _instant
+    from emulator.argtypes import count, instant
 
     validate = sub.add_parser(
         "validate",
@@ -257,10 +257,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     plan.add_argument("scenario", metavar="SCENARIO", help="a scenario file (see README)")
     plan.add_argument("--seed", type=int, metavar="N", help="random seed (default: the file's)")
-    plan.add_argument("--limit", type=_count, metavar="N", help="stop after N events")
+    plan.add_argument("--limit", type=count, metavar="N", help="stop after N events")
     plan.add_argument(
         "--start",
-        type=_instant,
+        type=instant,
         metavar="TIME",
         help="the scenario's start, ISO 8601 with a zone (default: its start:, else 2026-01-15T09:30:00Z)",
     )
@@ -269,7 +269,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     plan.add_argument(
         "--jobs",
-        type=_count,
+        type=count,
         metavar="N",
         help="plan flows in N processes (default: one per CPU from 20,000 events); "
         "the output is the same bytes for any N",

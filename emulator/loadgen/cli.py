@@ -23,7 +23,7 @@ _INSTALL = "install the extra: pip install 'coupon-emulator[load]'"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from emulator.cli import _count, _positive
+    from emulator.argtypes import count, positive, remote_port
 
     load = sub.add_parser(
         "load",
@@ -55,11 +55,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="send vendor V's requests to URL (repeatable; overrides the settings' target)",
     )  # fmt: skip
     load.add_argument(
-        "--users", type=_count, metavar="N",
+        "--users", type=count, metavar="N",
         help=f"users over the whole cluster, each with one request in flight (default {DEFAULT_USERS})",
     )  # fmt: skip
     load.add_argument(
-        "--spawn-rate", type=_positive, metavar="R",
+        "--spawn-rate", type=positive, metavar="R",
         help="users started per second (default: all of them in the first second)",
     )  # fmt: skip
     load.add_argument(
@@ -83,14 +83,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--worker", action="store_true", help="send a share of the plan for the master at --master-host"
     )  # fmt: skip
     load.add_argument(
-        "--expect-workers", type=_count, metavar="N",
+        "--expect-workers", type=count, metavar="N",
         help="with --master: start once N workers are connected (default 1)",
     )  # fmt: skip
     load.add_argument(
         "--master-host", metavar="H", help="with --worker: the master's address (default 127.0.0.1)"
     )
     load.add_argument(
-        "--master-port", type=_port, metavar="P",
+        "--master-port", type=remote_port, metavar="P",
         help=f"the port the master listens on and workers connect to (default {DEFAULT_MASTER_PORT})",
     )  # fmt: skip
     load.add_argument(
@@ -106,12 +106,6 @@ def _timespan(text: str) -> str:
             f"{text!r} is not a duration; expected seconds or e.g. 90s, 10m, 1h30m"
         )
     return text
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
-    return int(text)
 
 
 def locust_command(args: argparse.Namespace) -> list[str]:

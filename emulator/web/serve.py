@@ -13,6 +13,8 @@ import signal
 import socket
 from typing import Any
 
+from emulator import argtypes
+
 DEFAULT_HOST = "127.0.0.1"
 SCENARIOS_VAR = "COUPON_EMULATOR_SCENARIOS"
 
@@ -39,7 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--host", default=DEFAULT_HOST, help="address to bind (default %(default)s; 0.0.0.0: all)"
     )
     p.add_argument(
-        "--port", type=_port, default=DEFAULT_PORT, help="port (default %(default)s; 0 picks one)"
+        "--port",
+        type=argtypes.port,
+        default=DEFAULT_PORT,
+        help="port (default %(default)s; 0 picks one)",
     )
     p.add_argument(
         "--db", default=DEFAULT_DB, metavar="PATH", help="the SQLite outbox (default %(default)s)"
@@ -57,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--time-scale",
-        type=_scale,
+        type=argtypes.positive,
         metavar="X",
         help="multiply every vendor delay and retry interval by X (default 1)",
     )
@@ -73,7 +78,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"folder of shipped scenarios (default ${SCENARIOS_VAR}, else %(default)s)",
     )
     p.add_argument(
-        "--threads", type=_count, default=8, metavar="N", help="HTTP worker threads (default 8)"
+        "--threads",
+        type=argtypes.count,
+        default=8,
+        metavar="N",
+        help="HTTP worker threads (default 8)",
     )
     p.set_defaults(command=cmd_serve)
 
@@ -154,33 +163,3 @@ def _bind(host: str, port: int) -> socket.socket:
             "(0 lets the system choose) or --host"
         ) from None
     return sock
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port: expected 0 to 65535")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def _scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number greater than 0")
-    return value

@@ -42,7 +42,7 @@ def test_without_locust_the_command_says_which_extra_to_install(plan):
         (["--expect-workers", "2"], "--expect-workers is for the master"),
         (["--run-time", "ten"], "'ten' is not a duration"),
         (["--master", "--worker"], "not allowed with argument"),
-        (["--master-port", "70000"], "not a port number"),
+        (["--master-port", "70000"], "must be a port number from 1 to 65535"),
         (["--master-port", "6000"], "--master-port is for a master or a worker"),
         (["--worker", "--users", "5", "--csv", "x"], "--users, --csv: a worker takes these from its master"),
         (["--locust=--loglevel 'WARNING"], "--locust=\"--loglevel 'WARNING\": No closing quotation"),
