@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.consumer import APPLIED, DUPLICATE, STALE, Answer, Consumer, Current
+from contracts.consumer import APPLIED, DUPLICATE, STALE, Answer, Consumer, Current, MemoryStore
 from emulator import auth as authn
 from emulator import catalogue, schemas
 from emulator.vendors import Observation
@@ -81,14 +81,13 @@ DEFECTS = {
 SLOW_SECONDS = 0.6  # the settings in test_broken give komo a 0.3 s timeout
 
 
-class CarelessStore:
-    """A Store that forgets one rule: dedupe (applies redeliveries again) or precedence."""
+class CarelessStore(MemoryStore):
+    """The reference store, but forgetting one rule: dedupe (applies redeliveries again) or
+    precedence (lets an older event win)."""
 
     def __init__(self, dedupe: bool = True, precedence: bool = True) -> None:
+        super().__init__()
         self.dedupe, self.precedence = dedupe, precedence
-        self._lock = threading.Lock()
-        self._counts: dict[tuple[str, str | None], int] = {}
-        self._coupons: dict[tuple[str, str], Current] = {}
 
     def record(self, vendor: str, obs: Observation) -> str:
         with self._lock:
@@ -108,19 +107,6 @@ class CarelessStore:
                 obs.status, obs.revision, obs.order, obs.key or ""
             )
             return APPLIED
-
-    def applied(self, vendor: str, key: str) -> int:
-        with self._lock:
-            return self._counts.get((vendor, key), 0)
-
-    def coupon(self, vendor: str, coupon_id: str) -> Current | None:
-        with self._lock:
-            return self._coupons.get((vendor, coupon_id))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._counts.clear()
-            self._coupons.clear()
 
 
 class BrokenConsumer(Consumer):
