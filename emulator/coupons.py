@@ -16,7 +16,7 @@ from typing import Any
 
 from emulator import catalogue
 from emulator.fakedata import FakeData, Person
-from emulator.vendors import Context, rebilly
+from emulator.vendors import Context, rebilly_resources
 
 # Fields copied from a template, per vendor and kind of holder. fabric coupons belong to a
 # merchant, not a shopper: it has no users, offers or sites to share.
@@ -126,7 +126,7 @@ def fixed(slug: str, coupon: Any, values: Mapping[str, Any], n: int) -> Any:
         if "customer_id" in v:
             changes["customer"] = replace(coupon.customer, id=v["customer_id"])
         if "discount" in v:
-            discount = rebilly.Discount(**v["discount"])
+            discount = rebilly_resources.Discount(**v["discount"])
             changes["discount"] = discount
             changes["description"] = _describe_discount(discount)
         if "description" in v:
@@ -148,7 +148,7 @@ def _nth(value: Any, n: int, spec: Field) -> Any:
     return value
 
 
-def _describe_discount(d: rebilly.Discount) -> str:
+def _describe_discount(d: rebilly_resources.Discount) -> str:
     if d.type == "percent":
         return f"{d.value:g}% off"
     return f"{d.amount:g} {d.currency} off"

@@ -24,13 +24,12 @@ and ``customers/{customerId}``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from emulator import values
 from emulator.errors import BuildError
-from emulator.fakedata import Person
 from emulator.vendors import (
     Context,
     DeliveryProfile,
@@ -40,6 +39,11 @@ from emulator.vendors import (
     dig,
     single,
     text_or_none,
+)
+from emulator.vendors import rebilly_resources as res
+from emulator.vendors.rebilly_resources import (
+    RebillyCoupon,
+    RebillyCustomer,
 )
 
 SLUG = "rebilly"
@@ -78,87 +82,6 @@ EVENT_TYPES = (
 # Events that count as a modification of the coupon's data (see the module docstring).
 _REVISING = frozenset((MODIFIED, EXPIRATION_MODIFIED, EXPIRED))
 
-_CURRENCIES = ("USD", "USD", "USD", "EUR", "GBP", "CAD")
-# Mostly item discounts, as in Rebilly's default context.
-_CONTEXTS = ("items", "items", "items", "shipping", "items-and-shipping")
-_RESTRICTION_TYPES = (
-    "minimum-order-amount",
-    "redemptions-per-customer",
-    "total-redemptions",
-    "discounts-per-redemption",
-)
-
-
-@dataclass(frozen=True)
-class Discount:
-    """``fixed`` (amount, currency) or ``percent`` (value), and the context it applies to."""
-
-    type: str
-    context: str
-    amount: float | None = None
-    currency: str | None = None
-    value: float | None = None
-
-    def wire(self) -> dict[str, Any]:
-        keys = ("type", "amount", "currency", "value", "context")
-        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
-
-
-@dataclass(frozen=True)
-class Restriction:
-    """One coupon restriction; a coupon holds at most one of each ``type``."""
-
-    type: str
-    quantity: int | None = None
-    amount: int | None = None
-    currency: str | None = None
-
-    def wire(self) -> dict[str, Any]:
-        keys = ("type", "quantity", "amount", "currency")
-        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
-
-
-@dataclass(frozen=True)
-class RebillyCustomer:
-    """The customer the coupon is held for; every redemption of the coupon is theirs."""
-
-    id: str
-    website_id: str
-    person: Person
-    created_time: datetime
-
-
-@dataclass(frozen=True)
-class RebillyRedemption:
-    """The coupon's current redemption; ``redeemed`` is our bookkeeping and never sent."""
-
-    id: str
-    created_time: datetime
-    updated_time: datetime
-    canceled_time: datetime | None = None
-    additional_restrictions: tuple[Restriction, ...] = ()
-    redeemed: bool = False
-
-
-@dataclass(frozen=True)
-class RebillyCoupon:
-    """One coupon: its identity (id, customer) and the state its last event left it in."""
-
-    id: str
-    discount: Discount
-    restrictions: tuple[Restriction, ...]
-    description: str
-    status: str
-    issued_time: datetime
-    expired_time: datetime | None
-    created_time: datetime
-    updated_time: datetime
-    customer: RebillyCustomer
-    revision: int = 0
-    redemptions_count: int = 0
-    redemption: RebillyRedemption | None = None
-
-
 # Rebilly retries (its webhook log has an attempt counter) but publishes no schedule or timeout;
 # success is any 2xx (documented). The ladder, the retried failures and the timeout are our choice.
 _LADDER = (60, 300, 1800, 7200, 21600)  # seconds
@@ -182,7 +105,7 @@ class Rebilly:
         rng, now = ctx.rng, _now(ctx)
         created = values.earlier(now, rng, 3)
         issued = values.later(now, rng, 1, 14)
-        discount = _discount(ctx)
+        discount = res.discount(ctx)
         joined = values.earlier(created, rng, 365)
         customer = RebillyCustomer(
             id="cus_" + values.ulid(rng, joined),
@@ -193,8 +116,8 @@ class Rebilly:
         return RebillyCoupon(
             id="cpn_" + values.ulid(rng, created),
             discount=discount,
-            restrictions=_restrictions(ctx),
-            description=_description(discount, ctx),
+            restrictions=res.restrictions(ctx),
+            description=res.description(discount, ctx),
             status="draft",
             issued_time=issued,
             expired_time=values.later(issued, rng, 30, 180) if rng.random() < 0.6 else None,
@@ -233,7 +156,7 @@ class Rebilly:
         """The complete body announcing ``event_type`` for ``coupon`` in its current state."""
         _check(event_type)
         coupon_href = ctx.link(SLUG, f"coupons/{coupon.id}")
-        embedded_coupon = _coupon_wire(coupon, coupon_href)
+        embedded_coupon = res.coupon_wire(coupon, coupon_href)
         if event_type in COUPON_EVENTS:
             return {
                 "couponId": coupon.id,
@@ -265,16 +188,16 @@ class Rebilly:
                     ],
                     "createdTime": values.iso_seconds(redemption.created_time),
                     "updatedTime": values.iso_seconds(redemption.updated_time),
-                    "canceledTime": _time_or_none(redemption.canceled_time),
-                    "_links": _links(
+                    "canceledTime": res.time_or_none(redemption.canceled_time),
+                    "_links": res.links(
                         (redemption_href, "self"),
                         (coupon_href, "coupon"),
                         (customer_href, "customer"),
                     ),
                 },
-                "customer": _customer_wire(customer, customer_href),
+                "customer": res.customer_wire(customer, customer_href),
             },
-            "_links": _links(
+            "_links": res.links(
                 (coupon_href, "coupon"),
                 (redemption_href, "redemption"),
                 (customer_href, "customer"),
@@ -348,7 +271,7 @@ def _apply_redemption(
         or redemption.canceled_time is not None
         or (event_type == REDEEMED and redemption.redeemed)
     ):
-        redemption = _new_redemption(ctx, now)
+        redemption = res.new_redemption(ctx, now)
     count = coupon.redemptions_count
     if event_type == REDEEMED:
         redemption = replace(redemption, redeemed=True, updated_time=now)
@@ -368,65 +291,17 @@ def _apply_redemption(
     )
 
 
-def _new_redemption(ctx: Context, now: datetime) -> RebillyRedemption:
-    rng = ctx.rng
-    extra: tuple[Restriction, ...] = ()
-    if rng.random() < 0.25:
-        extra = (Restriction("discounts-per-redemption", quantity=rng.choice((1, 2, 3))),)
-    return RebillyRedemption(
-        id="cpn_rdm_" + values.ulid(rng, now),
-        created_time=now,
-        updated_time=now,
-        additional_restrictions=extra,
-    )
-
-
-def _discount(ctx: Context) -> Discount:
-    rng = ctx.rng
-    offer = ctx.fake.offer(rng)
-    context = rng.choice(_CONTEXTS)
-    if rng.random() < 0.5:
-        return Discount("percent", context, value=offer.percent)
-    return Discount(
-        "fixed",
-        context,
-        amount=round(rng.choice((offer.amount, offer.amount + 0.99, 4.99)), 2),
-        currency=rng.choice(_CURRENCIES),
-    )
-
-
-def _description(discount: Discount, ctx: Context) -> str:
-    product = ctx.fake.offer(ctx.rng).product
-    if discount.type == "percent":
-        return f"{discount.value:g}% off your next {product}"
-    return f"{discount.amount:g} {discount.currency} off any {product}"
-
-
-def _restriction(kind: str, ctx: Context) -> Restriction:
-    rng = ctx.rng
-    if kind == "minimum-order-amount":
-        return Restriction(kind, amount=rng.choice((10, 20, 25, 50, 100)), currency="USD")
-    if kind == "total-redemptions":
-        return Restriction(kind, quantity=rng.choice((100, 500, 1000, 5000)))
-    return Restriction(kind, quantity=rng.choice((1, 1, 2, 3)))
-
-
-def _restrictions(ctx: Context) -> tuple[Restriction, ...]:
-    kinds = ctx.rng.sample(_RESTRICTION_TYPES, ctx.rng.choice((0, 1, 1, 2, 3)))
-    return tuple(_restriction(kind, ctx) for kind in sorted(kinds, key=_RESTRICTION_TYPES.index))
-
-
 def _modification(coupon: RebillyCoupon, ctx: Context) -> dict[str, Any]:
     """A visible change to the coupon's data: a new discount (and description) or restrictions."""
     rng = ctx.rng
     if rng.random() < 0.5:
-        discount = _discount(ctx)
+        discount = res.discount(ctx)
         if discount == coupon.discount:  # a modification must change something
             other = "items" if discount.context != "items" else "items-and-shipping"
             discount = replace(discount, context=other)
-        return {"discount": discount, "description": _description(discount, ctx)}
+        return {"discount": discount, "description": res.description(discount, ctx)}
     present = [r.type for r in coupon.restrictions]
-    missing = [kind for kind in _RESTRICTION_TYPES if kind not in present]
+    missing = [kind for kind in res.RESTRICTION_TYPES if kind not in present]
     if missing and (not present or rng.random() < 0.6):
         kinds = [*present, rng.choice(missing)]
     else:
@@ -434,57 +309,7 @@ def _modification(coupon: RebillyCoupon, ctx: Context) -> dict[str, Any]:
         kinds = [kind for kind in present if kind != dropped]
     kept = {r.type: r for r in coupon.restrictions}
     restrictions = tuple(
-        kept.get(kind) or _restriction(kind, ctx)
-        for kind in sorted(kinds, key=_RESTRICTION_TYPES.index)
+        kept.get(kind) or res.restriction(kind, ctx)
+        for kind in sorted(kinds, key=res.RESTRICTION_TYPES.index)
     )
     return {"restrictions": restrictions}
-
-
-def _links(*pairs: tuple[str, str]) -> list[dict[str, str]]:
-    return [{"href": href, "rel": rel} for href, rel in pairs]
-
-
-def _time_or_none(at: datetime | None) -> str | None:
-    return None if at is None else values.iso_seconds(at)
-
-
-def _coupon_wire(coupon: RebillyCoupon, href: str) -> dict[str, Any]:
-    # Key order follows Coupon.yaml, as Rebilly's own samples print it.
-    return {
-        "id": coupon.id,
-        "discount": coupon.discount.wire(),
-        "restrictions": [r.wire() for r in coupon.restrictions],
-        "redemptionsCount": coupon.redemptions_count,
-        "status": coupon.status,
-        "description": coupon.description,
-        "issuedTime": values.iso_seconds(coupon.issued_time),
-        "expiredTime": _time_or_none(coupon.expired_time),
-        "revision": coupon.revision,
-        "createdTime": values.iso_seconds(coupon.created_time),
-        "updatedTime": values.iso_seconds(coupon.updated_time),
-        "_links": _links((href, "self")),
-    }
-
-
-def _customer_wire(customer: RebillyCustomer, href: str) -> dict[str, Any]:
-    person, created = customer.person, values.iso_seconds(customer.created_time)
-    return {
-        "id": customer.id,
-        "email": person.email,
-        "firstName": person.first_name,
-        "lastName": person.last_name,
-        "websiteId": customer.website_id,
-        "createdTime": created,
-        "updatedTime": created,
-        "primaryAddress": {
-            "firstName": person.first_name,
-            "lastName": person.last_name,
-            "city": person.city,
-            "country": "US",  # Faker's en_US people
-            "postalCode": person.postcode,
-            "emails": [{"label": "main", "value": person.email, "primary": True}],
-            "phoneNumbers": [{"label": "main", "value": person.phone, "primary": True}],
-        },
-        "revision": 0,
-        "_links": _links((href, "self")),
-    }
