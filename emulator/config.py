@@ -20,7 +20,7 @@ import yaml
 
 from emulator import auth as authn
 from emulator.errors import ConfigError, UsageError
-from emulator.vendors import DEFAULT_LINKS_BASE, DeliveryProfile, RetryRule
+from emulator.vendors import DEFAULT_LINKS_BASE, DeliveryProfile, RetryRule, match_rule, succeeded
 from emulator.yamlread import WHOLE as _WHOLE
 from emulator.yamlread import YamlReader, compose, url_problem
 from emulator.yamlread import expand as expand  # re-exported: config.expand is public
@@ -85,12 +85,10 @@ class Target:
 
     def rule_for(self, kind: str, status: int | None = None) -> RetryRule | None:
         """The retry rule for a failure, with DeliveryProfile's precedence; None: not retried."""
-        return DeliveryProfile(auth_types=(), retry=self.retry, timeout=self.timeout).rule_for(
-            kind, status
-        )
+        return match_rule(self.retry, kind, status)
 
     def is_success(self, status: int) -> bool:
-        return status in self.success if self.success is not None else 200 <= status < 300
+        return succeeded(self.success, status)
 
 
 @dataclass(frozen=True)

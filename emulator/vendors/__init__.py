@@ -96,7 +96,12 @@ class DeliveryProfile:
         return match_rule(self.retry, kind, status)
 
     def is_success(self, status: int) -> bool:
-        return status in self.success if self.success is not None else 200 <= status < 300
+        return succeeded(self.success, status)
+
+
+def succeeded(success: tuple[int, ...] | None, status: int) -> bool:
+    """Whether ``status`` is a success: one of ``success``, or any 2xx when it is None."""
+    return status in success if success is not None else 200 <= status < 300
 
 
 def match_rule(

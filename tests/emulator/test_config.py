@@ -12,10 +12,10 @@ from emulator import config
 from emulator.auth import ApiKey, Basic, Bearer, Digest, Hmac, NoAuth
 from emulator.config import Settings, Target
 from emulator.errors import ConfigError, UsageError
-from emulator.vendors import DeliveryProfile, RetryRule, komo
+from emulator.vendors import DeliveryProfile, RetryRule, komo, punchh
 
-# Profiles shaped like VENDORS.md, so these tests do not depend on vendor modules being written
-# in parallel; komo's is the real one.
+# Test profiles for fabric and rebilly, with timeouts and ladders of their own so that settings are
+# seen to follow the profile given; komo's and punchh's are the real ones.
 FABRIC = DeliveryProfile(
     auth_types=("none", "api-key"),
     methods=("POST", "GET"),
@@ -32,18 +32,7 @@ REBILLY = DeliveryProfile(
         RetryRule(on=("3xx", "4xx"), delays=()),
     ),
 )
-PUNCHH = DeliveryProfile(
-    auth_types=("none", "basic", "bearer", "hmac-sha1", "hmac-sha256"),
-    retry=(
-        RetryRule(on=("429", "408", "timeout", "connection"), delays=(15, 45, 180)),
-        RetryRule(on=("5xx",), delays=(60, 120, 300, 600, 1800, 3600, 7200)),
-        RetryRule(on=("3xx", "4xx"), delays=()),
-    ),
-    timeout=15,
-    success=(200, 202),
-    verification_get=True,
-)
-PROFILES = {"komo": komo.PROFILE, "fabric": FABRIC, "rebilly": REBILLY, "punchh": PUNCHH}
+PROFILES = {"komo": komo.PROFILE, "fabric": FABRIC, "rebilly": REBILLY, "punchh": punchh.PROFILE}
 ENV = {"PUNCHH_URL": "http://127.0.0.1:9000/hooks/punchh?src=emu", "PUNCHH_SECRET": "s3cr3t"}
 
 
@@ -104,7 +93,7 @@ def test_a_full_file_with_all_four_vendors_parses_to_the_expected_dataclasses(tm
                 method="POST",
                 auth=Hmac("acme_pos", "s3cr3t", type="hmac-sha256", sign="full-url"),
                 headers={},
-                retry=PUNCHH.retry,
+                retry=punchh.PROFILE.retry,
                 timeout=10.0,
                 batch_size=1,
                 verification_get=False,
@@ -165,9 +154,9 @@ def test_a_full_file_with_all_four_vendors_parses_to_the_expected_dataclasses(tm
 
 def test_defaults_come_from_the_vendor_profile():
     settings = parse("vendors:\n  punchh: {target: 'http://c.test/p'}\n")
-    assert settings.vendors["punchh"] == Target.for_url("punchh", "http://c.test/p", PUNCHH)
+    assert settings.vendors["punchh"] == Target.for_url("punchh", "http://c.test/p", punchh.PROFILE)
     target = settings.vendors["punchh"]
-    assert (target.auth, target.retry, target.timeout) == (NoAuth(), PUNCHH.retry, 15.0)
+    assert (target.auth, target.retry, target.timeout) == (NoAuth(), punchh.PROFILE.retry, 15.0)
     assert (target.verification_get, target.timestamp_unit, target.success) == (
         True,
         "s",
@@ -205,7 +194,7 @@ def test_punchh_basic_and_bearer_default_to_lowercase_scheme_words():
 @pytest.mark.parametrize(
     ("retry", "expected"),
     [
-        ("vendor", PUNCHH.retry),
+        ("vendor", punchh.PROFILE.retry),
         ("none", ()),
         ("{delays: []}", ()),
         (
