@@ -121,6 +121,30 @@ def _delivery(row: Sequence[Any]) -> Delivery:
     )
 
 
+# An attempt row as every reader selects it (the table aliased ``a``), for ``attempt_record``.
+ATTEMPT_COLUMNS = (
+    "a.delivery_id, a.number, a.started_at, a.duration_ms, a.method, a.url, a.request_headers,"
+    " a.status, a.response_headers, a.response_body, a.error, a.outcome"
+)
+
+
+def attempt_record(row: Sequence[Any]) -> dict[str, Any]:
+    """A logged attempt as reports and the API show it, from a row selected as ``ATTEMPT_COLUMNS``."""
+    return {
+        "number": row[1],
+        "started_at": row[2],
+        "duration_ms": round(row[3], 3),
+        "method": row[4],
+        "url": row[5],
+        "request_headers": json.loads(row[6]),
+        "status": row[7],
+        "response_headers": None if row[8] is None else json.loads(row[8]),
+        "response_body": row[9],
+        "error": row[10],
+        "outcome": row[11],
+    }
+
+
 @dataclass(frozen=True)
 class Attempt:
     """One HTTP attempt, as logged (request headers already redacted)."""
@@ -379,29 +403,14 @@ class Outbox:
                 (run_id,),
             ).fetchall()
             attempts = self._db.execute(
-                "SELECT a.delivery_id, a.number, a.started_at, a.duration_ms, a.method, a.url,"
-                " a.request_headers, a.status, a.response_headers, a.response_body, a.error, a.outcome"
+                f"SELECT {ATTEMPT_COLUMNS}"
                 " FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.run_id = ?"
                 " ORDER BY a.delivery_id, a.number",
                 (run_id,),
             ).fetchall()
         by_delivery: dict[int, list[dict[str, Any]]] = {}
         for a in attempts:
-            by_delivery.setdefault(a[0], []).append(
-                {
-                    "number": a[1],
-                    "started_at": a[2],
-                    "duration_ms": round(a[3], 3),
-                    "method": a[4],
-                    "url": a[5],
-                    "request_headers": json.loads(a[6]),
-                    "status": a[7],
-                    "response_headers": None if a[8] is None else json.loads(a[8]),
-                    "response_body": a[9],
-                    "error": a[10],
-                    "outcome": a[11],
-                }
-            )
+            by_delivery.setdefault(a[0], []).append(attempt_record(a))
         return [
             {
                 "id": r[0],

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from emulator.auth import REDACTED
-from emulator.delivery.outbox import FINAL, PENDING
+from emulator.delivery.outbox import ATTEMPT_COLUMNS, FINAL, PENDING, attempt_record
 
 MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id cannot exist
 # Query parameters that carry credentials in some consumers' webhook URLs.
@@ -216,25 +216,15 @@ class Queries:
 
     def attempts(self, delivery_id: int) -> list[dict[str, Any]]:
         rows = self._all(
-            "SELECT delivery_id, number, started_at, duration_ms, method, url, request_headers,"
-            " status, response_headers, response_body, error, outcome FROM attempts"
-            " WHERE delivery_id = ? ORDER BY id",
+            f"SELECT {ATTEMPT_COLUMNS} FROM attempts a WHERE a.delivery_id = ? ORDER BY a.id",
             (delivery_id,),
         )
         return [
             {
                 "delivery_id": a[0],
-                "number": a[1],
+                **attempt_record(a),
                 "started_at": iso(a[2]),
-                "duration_ms": round(a[3], 3),
-                "method": a[4],
                 "url": safe_url(a[5]),
-                "request_headers": json.loads(a[6]),
-                "status": a[7],
-                "response_headers": None if a[8] is None else json.loads(a[8]),
-                "response_body": a[9],
-                "error": a[10],
-                "outcome": a[11],
             }
             for a in rows
         ]
