@@ -8,6 +8,7 @@ next to the secret it concerns.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -118,6 +119,31 @@ class Settings:
         if problem:
             raise UsageError(f"target URL for {vendor}: {problem}")
         return replace(configured, url=url)
+
+
+def merge(base: Mapping[str, Any], *layers: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings as written, merged weakest first: a later layer replaces a top-level key, and a
+    vendor's whole entry (not single keys inside it). Nothing is expanded or checked here."""
+    raw: dict[str, Any] = copy.deepcopy(dict(base))
+    for layer in layers:
+        for key, value in layer.items():
+            if (
+                key == "vendors"
+                and isinstance(value, Mapping)
+                and isinstance(raw.get(key), Mapping)
+            ):
+                raw[key] = {**raw[key], **copy.deepcopy(dict(value))}
+            else:
+                raw[key] = copy.deepcopy(value)
+    return raw
+
+
+def retarget(raw: dict[str, Any], targets: Mapping[str, str]) -> None:
+    """Aim vendors at other URLs, in place, keeping the rest of each entry (its auth, its retries)."""
+    vendors = raw.setdefault("vendors", {})
+    for slug, url in targets.items():
+        entry = vendors.get(slug)
+        vendors[slug] = {**(entry if isinstance(entry, Mapping) else {}), "target": url}
 
 
 def load(

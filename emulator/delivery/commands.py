@@ -36,22 +36,15 @@ def merged_settings(
     time_scale: float | None,
     source: str | None,
 ) -> tuple[config.Settings, dict[str, Any]]:
-    raw: dict[str, Any] = copy.deepcopy(dict(base))
+    layers: list[Mapping[str, Any]] = []
     if config_path:
         config.load(config_path)  # errors with file, line and key path before anything merges
         with open(config_path, encoding="utf-8") as fh:
-            extra = yaml.safe_load(fh) or {}
-        for key, value in extra.items():
-            if key == "vendors" and isinstance(value, Mapping):
-                raw.setdefault("vendors", {}).update(value)
-            else:
-                raw[key] = value
+            layers.append(yaml.safe_load(fh) or {})
         source = config_path
-    for flag in targets:
-        vendor, url = parse_target_flag(flag)
-        vendors = raw.setdefault("vendors", {})
-        entry = vendors.get(vendor)
-        vendors[vendor] = {**(entry if isinstance(entry, Mapping) else {}), "target": url}
+    raw = config.merge(base, *layers)
+    if targets:
+        config.retarget(raw, dict(parse_target_flag(flag) for flag in targets))
     if time_scale is not None:
         raw["time_scale"] = time_scale
     return config.parse(raw, source=source), raw

@@ -69,16 +69,9 @@ def settings_for(
     source: str | None = None,
 ) -> tuple[config.Settings, dict[str, Any]]:
     """The settings of one run, merged as the module docstring says; ConfigError when unusable."""
-    raw: dict[str, Any] = copy.deepcopy(dict(defaults.base))
-    vendors = raw.setdefault("vendors", {})
-    for key, value in (own or {}).items():
-        if key == "vendors" and isinstance(value, Mapping):
-            vendors.update(copy.deepcopy(dict(value)))
-        else:
-            raw[key] = copy.deepcopy(value)
-    for slug, url in (targets or {}).items():
-        entry = vendors.get(slug)
-        vendors[slug] = {**(entry if isinstance(entry, Mapping) else {}), "target": url}
+    raw = config.merge(defaults.base, own or {})
+    config.retarget(raw, targets or {})
+    vendors = raw["vendors"]
     for slug in vendors_used:
         if slug not in vendors:
             vendors[slug] = copy.deepcopy(dict(defaults.sink[slug]))

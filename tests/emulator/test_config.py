@@ -658,3 +658,38 @@ def test_importing_config_imports_neither_flask_nor_requests():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_merge_replaces_top_keys_and_whole_vendor_entries_weakest_first_and_copies():
+    from emulator.config import merge, retarget
+
+    base = {
+        "time_scale": 1,
+        "vendors": {
+            "komo": {"target": "http://a/k"},
+            "punchh": {"target": "http://a/p", "timeout": 3},
+        },
+    }
+    layer = {"time_scale": 0.5, "vendors": {"punchh": {"target": "http://b/p"}}}
+    raw = merge(base, layer)
+    assert raw == {
+        "time_scale": 0.5,
+        "vendors": {"komo": {"target": "http://a/k"}, "punchh": {"target": "http://b/p"}},
+    }
+    raw["vendors"]["komo"]["target"] = "changed"
+    assert base["vendors"]["komo"]["target"] == "http://a/k"  # the layers are not aliased
+    retarget(raw, {"punchh": "http://c/p", "fabric": "http://c/f"})
+    assert raw["vendors"]["punchh"] == {"target": "http://c/p"}
+    assert raw["vendors"]["fabric"] == {"target": "http://c/f"}
+
+
+def test_retarget_keeps_the_rest_of_a_vendors_entry():
+    from emulator.config import retarget
+
+    raw = {
+        "vendors": {"punchh": {"target": "http://a/p", "auth": {"type": "bearer", "token": "${T}"}}}
+    }
+    retarget(raw, {"punchh": "http://b/p"})
+    assert raw == {
+        "vendors": {"punchh": {"target": "http://b/p", "auth": {"type": "bearer", "token": "${T}"}}}
+    }
