@@ -3,67 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
-
-from emulator import catalogue, config
-from emulator.delivery import eventlist
+from emulator import catalogue
 from emulator.delivery.dispatcher import Progress
 from emulator.delivery.outbox import Outbox
 from emulator.delivery.runner import RunResult, resume_run, run_plan
-from emulator.errors import ConfigError, UsageError
+from emulator.errors import UsageError
 from emulator.plan import builder_extras, simple_plan
+from emulator.planfile import load_plan, merged_settings, parse_target_flag
 
 DEFAULT_DB = "coupon-emulator.db"
-
-
-# Settings: a file's own section, then --config, then flags; stored as written for `resume`.
-
-
-def merged_settings(
-    base: Mapping[str, Any],
-    config_path: str | None,
-    targets: list[str],
-    time_scale: float | None,
-    source: str | None,
-) -> tuple[config.Settings, dict[str, Any]]:
-    layers: list[Mapping[str, Any]] = []
-    if config_path:
-        config.load(config_path)  # errors with file, line and key path before anything merges
-        with open(config_path, encoding="utf-8") as fh:
-            layers.append(yaml.safe_load(fh) or {})
-        source = config_path
-    raw = config.merge(base, *layers)
-    if targets:
-        config.retarget(raw, dict(parse_target_flag(flag) for flag in targets))
-    if time_scale is not None:
-        raw["time_scale"] = time_scale
-    return config.parse(raw, source=source), raw
-
-
-def parse_target_flag(flag: str, vendor: str | None = None) -> tuple[str, str]:
-    """``V=URL`` (or a bare URL when the vendor is known) from a ``--target`` flag."""
-    name, sep, url = flag.partition("=")
-    if sep and not name.startswith(("http:", "https:")):
-        catalogue.vendor(name)
-        if vendor is not None and name != vendor:
-            raise UsageError(f"--target {flag}: this command sends {vendor} events, not {name}")
-        return name, url
-    if vendor is None:
-        raise UsageError(
-            f"--target {flag!r}: expected VENDOR=URL, e.g. --target punchh=http://127.0.0.1:9000/hooks; "
-            f"vendors: {', '.join(catalogue.VENDORS)}"
-        )
-    return vendor, flag
 
 
 # Output
@@ -185,18 +142,6 @@ def built_in_sink() -> Iterator[str]:
                 os.environ["SINK_URL"] = previous
 
 
-def _with_sink(raw: Mapping[str, Any], vendors: Iterable[str]) -> dict[str, Any]:
-    """``raw`` with every vendor that has no target aimed at the built-in sink, with its auth."""
-    from emulator.web import sink
-
-    merged = copy.deepcopy(dict(raw))
-    configured = merged.setdefault("vendors", {})
-    for slug in vendors:
-        if not isinstance(configured.get(slug), Mapping) or "target" not in configured[slug]:
-            configured[slug] = {"target": "${SINK_URL}/" + slug, "auth": dict(sink.AUTH[slug])}
-    return merged
-
-
 # Commands
 
 
@@ -258,62 +203,16 @@ def cmd_run(args: Any) -> int:
 
 
 def _run(args: Any) -> int:
-    from emulator import scenario_commands
-
-    if scenario_commands.read(args.file).kind == "scenario":
-        return _run_scenario(args, scenario_commands.load(args.file))
-    events = eventlist.load(args.file)
-    own = events.settings
-    if args.sink:
-        own = _with_sink(own, (slug for slug, *_ in events.items))
-    settings, raw = merged_settings(own, args.config, args.target, args.time_scale, args.file)
-    seed = events.seed if args.seed is None else args.seed
-    for slug, *_ in events.items:
-        if slug not in settings.vendors:
-            raise ConfigError(
-                f"the events name {slug} but no {slug} target is set; add vendors.{slug}.target "
-                f"or pass --target {slug}=URL",
-                source=args.file,
-            )
-    planned = simple_plan(
-        events.items, seed, datetime.now(UTC), settings.links_base, builder_extras(settings)
-    )
+    plan = load_plan(
+        args.file, args.seed, args.config, args.target, time_scale=args.time_scale,
+        start=datetime.now(UTC), sink=args.sink,
+    )  # fmt: skip
     line = ProgressLine(quiet=args.quiet)
     with _open(args.db) as outbox:
         started = time.perf_counter()
         result = run_plan(
-            outbox, settings, raw, planned, name=events.name, source=args.file,
-            workers=args.workers, on_progress=line,
-        )  # fmt: skip
-        return _finish(outbox, result, started, args, line)
-
-
-def _run_scenario(args: Any, loaded: Any) -> int:
-    from emulator import scenario
-
-    own = _with_sink(loaded.raw_settings, loaded.vendors) if args.sink else loaded.raw_settings
-    settings, raw = merged_settings(own, args.config, args.target, args.time_scale, args.file)
-    for slug in loaded.vendors:
-        if slug not in settings.vendors:
-            raise ConfigError(
-                f"the flows use {slug} but no {slug} target is set; add vendors.{slug}.target "
-                f"or pass --target {slug}=URL",
-                source=args.file,
-            )
-    # Timestamps look live unless the scenario fixes its start (plan uses a fixed instant).
-    planned = scenario.plan(
-        loaded.scenario,
-        seed=args.seed,
-        start=loaded.scenario.start or datetime.now(UTC),
-        links_base=settings.links_base,
-        extras=builder_extras(settings),
-    )
-    line = ProgressLine(quiet=args.quiet)
-    with _open(args.db) as outbox:
-        started = time.perf_counter()
-        result = run_plan(
-            outbox, settings, raw, planned, name=loaded.scenario.name, source=args.file,
-            workers=args.workers, on_progress=line,
+            outbox, plan.settings, plan.settings_raw, plan.events, name=plan.name,
+            source=args.file, workers=args.workers, on_progress=line,
         )  # fmt: skip
         return _finish(outbox, result, started, args, line)
 
