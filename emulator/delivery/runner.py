@@ -115,13 +115,7 @@ def resume_run(
 
 
 def _enqueued(outbox: Outbox, run_id: int, settings: Any, planned: Iterable[PlannedEvent]):
-    chunk: list[NewDelivery] = []
-    for item in envelopes(planned, settings, time.time()):
-        chunk.append(item)
-        if len(chunk) >= ENQUEUE_CHUNK:
-            yield outbox.enqueue(run_id, chunk)
-            chunk = []
-    if chunk:
+    for chunk in _chunks(envelopes(planned, settings, time.time())):
         yield outbox.enqueue(run_id, chunk)
 
 
