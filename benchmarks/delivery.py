@@ -23,10 +23,10 @@ from pathlib import Path
 
 import requests
 
-from emulator import config
+from emulator.core.plan import simple_plan
 from emulator.delivery.outbox import Outbox
 from emulator.delivery.runner import run_plan
-from emulator.plan import simple_plan
+from emulator.readers import config
 from emulator.vendors import encode
 
 HERE = Path(__file__).parent

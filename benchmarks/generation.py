@@ -38,9 +38,10 @@ def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
 
 
 def ours(scenario: str, events: int | None, jobs: int | None) -> dict[str, Any]:
-    from emulator import planning
-    from emulator.plan import builder_extras
-    from emulator.scenario_commands import jobs_for, line, load, no_cyclic_gc, write
+    from emulator.cli.scenario_commands import jobs_for, line, no_cyclic_gc, write
+    from emulator.core.plan import builder_extras
+    from emulator.readers import planning
+    from emulator.readers.documents import load
 
     loaded = load(scenario)
     jobs = jobs_for(loaded.scenario, jobs)
@@ -103,8 +104,8 @@ def _faked(fake, key: str, value: Any) -> Any:
 def baseline(scenario: str, events: int) -> dict[str, Any]:
     from faker import Faker
 
-    from emulator.scenario import plan
-    from emulator.scenario_commands import load
+    from emulator.core.scenario import plan
+    from emulator.readers.documents import load
 
     fake = Faker("en_US")
     fake.seed_instance(1)

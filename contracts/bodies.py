@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from emulator import catalogue, schemas
-from emulator.values import EPOCH
+from emulator import schemas
+from emulator.core import catalogue
+from emulator.core.values import EPOCH
 from emulator.vendors import Context, EventType
 
 UNKNOWN_FIELD = "coupon_emulator_unknown_field"

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from functools import partial
 
 from contracts import checks
-from emulator import catalogue
-from emulator.errors import UsageError
+from emulator.core import catalogue
+from emulator.core.errors import UsageError
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from contracts import bodies, fuzz
 from contracts.failures import CaseSkipped, NoAnswer, WrongAnswer, WrongState
 from contracts.probe import Probe, poll
 from contracts.sending import Exchange, Sender
-from emulator import auth as authn
-from emulator import catalogue
-from emulator.config import Target
+from emulator.core import auth as authn
+from emulator.core import catalogue
 from emulator.delivery.injected import wrong as wrong_credentials
+from emulator.readers.config import Target
 from emulator.vendors import Observation, encode
 
 NO_PROBE = "needs --probe (the consumer's state): see 'Probe protocol' in the README"

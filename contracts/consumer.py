@@ -5,7 +5,7 @@ API (stable; the reference consumer and the emulator's built-in sink both mount 
     from contracts.consumer import Consumer, MemoryStore
 
     store = MemoryStore()                       # thread-safe state; any object of the Store protocol
-    core = Consumer(settings, store)            # settings: emulator.config.Settings, or None (no auth)
+    core = Consumer(settings, store)            # settings: emulator.readers.config.Settings, or None (no auth)
     answer = core.handle(vendor, method, url, headers, body)   # -> Answer(status, payload, headers)
     core.probe_applied(vendor, key)             # -> Answer 200 {"count": n}            (probe protocol)
     core.probe_coupon(vendor, coupon_id)        # -> Answer 200 {"status", "revision"} or 404
@@ -16,7 +16,7 @@ and query exactly as sent: Punchh's HMAC signs them), ``headers`` any mapping (l
 case-insensitively), ``body`` the raw bytes. It does, in order:
 
 1. an unknown vendor: 404;
-2. authentication per the vendor's settings, with ``emulator.auth``'s ``verify`` (the one the
+2. authentication per the vendor's settings, with ``emulator.core.auth``'s ``verify`` (the one the
    emulator signs with): a failure is 401 and nothing is read or applied; Digest answers a request
    without valid credentials with a 401 challenge and accepts only nonces it issued;
 3. ``GET``: Punchh's verification and health ping (any vendor): 200;
@@ -38,8 +38,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from emulator import auth as authn
-from emulator import catalogue
+from emulator.core import auth as authn
+from emulator.core import catalogue
 from emulator.vendors import Observation
 
 APPLIED, DUPLICATE, STALE = "applied", "duplicate", "stale"

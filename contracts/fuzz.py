@@ -14,9 +14,11 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from emulator import catalogue, schemas
+from emulator import schemas
 
 # Hypothesis keeps per-process state while it runs a search: one generation at a time.
+from emulator.core import catalogue
+
 _GENERATING = threading.Lock()
 _DROPPED = ("$schema", "$id", "$defs", "title", "description")
 _NAMED = ("properties", "patternProperties", "dependentSchemas")

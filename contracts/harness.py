@@ -16,13 +16,22 @@ from typing import Any
 
 from contracts import bodies
 from contracts.cases import Case
-from contracts.cli import DEFAULT_FUZZ, DEFAULT_SETTLE
 from contracts.failures import CaseSkipped
 from contracts.probe import as_probe
-from contracts.runner import ERROR, FAILED, SKIPPED, Options, Result, run_case
+from contracts.runner import (
+    DEFAULT_FUZZ,
+    DEFAULT_SETTLE,
+    ERROR,
+    FAILED,
+    SKIPPED,
+    Options,
+    Result,
+    run_case,
+)
 from contracts.sending import Exchange, Sender
-from emulator import catalogue, config
-from emulator.errors import UsageError
+from emulator.core import catalogue
+from emulator.core.errors import UsageError
+from emulator.readers import config
 from emulator.vendors import encode
 
 Consumers = str | Mapping[str, str] | None

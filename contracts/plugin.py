@@ -48,7 +48,7 @@ def coupon_consumer() -> Any:
 
 @pytest.fixture(scope="session")
 def coupon_settings() -> Any:
-    """Delivery settings: a file path, a mapping, an ``emulator.config.Settings``, or None."""
+    """Delivery settings: a file path, a mapping, an ``emulator.readers.config.Settings``, or None."""
     return os.environ.get("COUPON_CONFIG") or None
 
 
@@ -68,7 +68,7 @@ def coupon_seed() -> int:
 def coupon_harness(
     coupon_consumer: Any, coupon_settings: Any, coupon_probe: Any, coupon_seed: int
 ) -> Any:
-    from contracts.cli import DEFAULT_FUZZ, DEFAULT_SETTLE
+    from contracts.defaults import DEFAULT_FUZZ, DEFAULT_SETTLE
     from contracts.harness import Harness
 
     settle = float(os.environ.get("COUPON_SETTLE") or DEFAULT_SETTLE)

@@ -130,8 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.log_requests:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
-    from emulator import config
-    from emulator.errors import UsageError
+    from emulator.core.errors import UsageError
+    from emulator.readers import config
 
     try:
         settings = config.load(args.config) if args.config else None

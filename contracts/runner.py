@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from contracts import bodies
 from contracts.cases import Case
 from contracts.checks import Run
+from contracts.defaults import DEFAULT_FUZZ, DEFAULT_SETTLE
 from contracts.failures import CaseSkipped, ContractFailure
 from contracts.probe import Probe
-from emulator.config import Target
+from emulator.readers.config import Target
 
 PASSED, FAILED, SKIPPED, ERROR = "passed", "failed", "skipped", "error"
 DEFAULT_WORKERS = 8
@@ -34,8 +35,8 @@ class Result:
 @dataclass(frozen=True)
 class Options:
     seed: int
-    settle: float = 2.0
-    fuzz_count: int = 12
+    settle: float = DEFAULT_SETTLE
+    fuzz_count: int = DEFAULT_FUZZ
     workers: int = DEFAULT_WORKERS
 
 

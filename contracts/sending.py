@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from emulator import auth as authn
-from emulator import catalogue
-from emulator.config import Target
+from emulator.core import auth as authn
+from emulator.core import catalogue
 from emulator.delivery.endpoint import Endpoint
 from emulator.delivery.transport import HttpTransport, Request, TransportError
+from emulator.readers.config import Target
 
 EXCERPT = 600  # characters of a body shown in a failure message
 

@@ -17,15 +17,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator import catalogue
-from emulator.delivery import injected, policy
+from emulator.core import catalogue, policy
+from emulator.core.policy import DELIVERED, EXHAUSTED, FAILED, PENDING
+from emulator.delivery import injected
 from emulator.delivery.endpoint import Endpoint
 from emulator.delivery.http11 import ProtocolError, Response, ResponseReader, address, request_bytes
 from emulator.delivery.outbox import (
-    DELIVERED,
-    EXHAUSTED,
-    FAILED,
-    PENDING,
     RESPONSE_BODY_LIMIT,
     Attempt,
     Delivery,

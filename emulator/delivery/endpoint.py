@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from emulator import __version__
-from emulator.auth import header, redact
+from emulator.core.auth import header, redact
 from emulator.delivery import injected
 from emulator.delivery.http11 import Response
 

@@ -1,4 +1,4 @@
-"""Requests a scenario sends broken on purpose (``emulator.inject``): how they are signed and judged.
+"""Requests a scenario sends broken on purpose (``emulator.core.inject``): how they are signed and judged.
 
 The delivery's label says what it is, so a resumed run treats it the same way. A wrong-auth
 request is signed with the target's auth type and a wrong secret; a missing-auth one carries no
@@ -13,9 +13,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from emulator.delivery.outbox import DELIVERED, FAILED
-from emulator.delivery.policy import Verdict
-from emulator.inject import MUST_REFUSE
+from emulator.core.inject import MUST_REFUSE
+from emulator.core.policy import DELIVERED, FAILED, Verdict
 
 _SECRET_FIELDS = ("value", "password", "token", "secret")
 

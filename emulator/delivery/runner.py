@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from emulator import catalogue
+from emulator.core import catalogue
+from emulator.core.errors import UsageError
+from emulator.core.plan import PlannedEvent
 from emulator.delivery.dispatcher import DEFAULT_WORKERS, Dispatcher, Progress
 from emulator.delivery.outbox import NewDelivery, Outbox
-from emulator.errors import UsageError
-from emulator.plan import PlannedEvent
 from emulator.vendors import encode
 
 ENQUEUE_CHUNK = 500

@@ -10,8 +10,8 @@ import socket
 import ssl
 from dataclasses import dataclass
 
+from emulator.core.errors import EmulatorError
 from emulator.delivery.http11 import ProtocolError, Response, ResponseReader, address, request_bytes
-from emulator.errors import EmulatorError
 
 READ_SIZE = 65536
 

@@ -24,11 +24,11 @@ from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
+from emulator.core.errors import UsageError
+from emulator.core.policy import DELIVERED
 from emulator.delivery import injected
 from emulator.delivery.endpoint import Endpoint
 from emulator.delivery.http11 import Response
-from emulator.delivery.outbox import DELIVERED
-from emulator.errors import UsageError
 from emulator.loadgen.roles import DONE, GO, READY, Coordinator, Options, Sender
 from emulator.loadgen.share import Request
 

@@ -14,9 +14,9 @@ from typing import Any
 import gevent
 from gevent.event import AsyncResult, Event
 
-from emulator import catalogue
+from emulator.core import catalogue
+from emulator.core.errors import UsageError
 from emulator.delivery.endpoint import Endpoint
-from emulator.errors import UsageError
 from emulator.loadgen.share import Request, Share, prepare
 from emulator.loadgen.source import PlanSource, load_plan
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from emulator import planfile
-from emulator.planfile import PlanSource
-from emulator.values import EPOCH
+from emulator.core.values import EPOCH
+from emulator.readers import planfile
+from emulator.readers.planfile import PlanSource
 
 __all__ = ["PLAN_START", "PlanSource", "load_plan"]
 
@@ -21,5 +21,5 @@ def load_plan(
     config_path: str | None = None,
     targets: Sequence[str] = (),
 ) -> PlanSource:
-    """The plan of ``path`` as ``run`` reads it (``emulator.planfile``), dated from ``PLAN_START``."""
+    """The plan of ``path`` as ``run`` reads it (``emulator.readers.planfile``), dated from ``PLAN_START``."""
     return planfile.load_plan(path, seed, config_path, targets, start=PLAN_START)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from emulator.fakedata import FakeData
-from emulator.values import EPOCH
+from emulator.core.fakedata import FakeData
+from emulator.core.values import EPOCH
 
 # Where the emulator serves the resources that payload links point at (rebilly `_links`, fabric
 # `callbackUrls`). Configurable per run; this is the service's default address.
@@ -196,7 +196,7 @@ class Vendor(Protocol):
 
 def single(vendor: str, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """``batch`` for vendors that send one event per request."""
-    from emulator.errors import BuildError
+    from emulator.core.errors import BuildError
 
     if len(bodies) != 1:
         raise BuildError(f"{vendor} sends one event per request; cannot batch {len(bodies)} bodies")

@@ -22,8 +22,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from emulator import values
-from emulator.errors import BuildError
+from emulator.core import values
+from emulator.core.errors import BuildError
 from emulator.vendors import (
     Context,
     DeliveryProfile,

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from emulator import values
-from emulator.errors import BuildError
+from emulator.core import values
+from emulator.core.errors import BuildError
 from emulator.vendors import (
     Context,
     DeliveryProfile,

@@ -15,9 +15,9 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from emulator import values
-from emulator.errors import BuildError
-from emulator.fakedata import MenuItem, Person
+from emulator.core import values
+from emulator.core.errors import BuildError
+from emulator.core.fakedata import MenuItem, Person
 from emulator.vendors import (
     Context,
     DeliveryProfile,

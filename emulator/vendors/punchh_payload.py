@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emulator.values import iso_seconds
+from emulator.core.values import iso_seconds
 
 if TYPE_CHECKING:
     from datetime import datetime

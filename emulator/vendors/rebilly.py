@@ -28,8 +28,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from emulator import values
-from emulator.errors import BuildError
+from emulator.core import values
+from emulator.core.errors import BuildError
 from emulator.vendors import (
     Context,
     DeliveryProfile,

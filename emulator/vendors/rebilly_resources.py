@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from emulator import values
-from emulator.fakedata import Person
+from emulator.core import values
+from emulator.core.fakedata import Person
 from emulator.vendors import Context
 
 _CURRENCIES = ("USD", "USD", "USD", "EUR", "GBP", "CAD")

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, json, request
 
 from emulator import __version__
-from emulator.errors import EmulatorError
+from emulator.core.errors import EmulatorError
 from emulator.web import models, openapi, params, plans
 from emulator.web.problems import Problem
 from emulator.web.queries import Page

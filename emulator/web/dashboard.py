@@ -12,7 +12,8 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template
 
-from emulator import __version__, catalogue
+from emulator import __version__
+from emulator.core import catalogue
 from emulator.web import models, params
 from emulator.web.problems import Problem
 from emulator.web.state import current

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator import catalogue
-from emulator.delivery.outbox import FINAL, PENDING
+from emulator.core import catalogue
+from emulator.core.policy import FINAL, PENDING
 
 MAX_ID = 2**63 - 1
 MAX_SEED = 2**31 - 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator import catalogue
+from emulator.core import catalogue
 from emulator.web import models
 from emulator.web.openapi import (
     PAGING,

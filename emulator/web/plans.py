@@ -19,14 +19,14 @@ from typing import Any
 
 import yaml
 
-from emulator import catalogue, config
-from emulator.delivery import eventlist
+from emulator.core import catalogue
+from emulator.core.errors import UsageError
+from emulator.core.plan import builder_extras, simple_plan
 from emulator.delivery.outbox import NewDelivery
 from emulator.delivery.runner import envelopes
-from emulator.errors import UsageError
-from emulator.plan import builder_extras, simple_plan
+from emulator.readers import config, eventlist
+from emulator.readers.yamlread import compose
 from emulator.vendors import encode
-from emulator.yamlread import compose
 
 SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 INLINE_SOURCE = "request:yaml"
@@ -167,8 +167,8 @@ def _scenario_run(
     targets: Mapping[str, str] | None,
     time_scale: float | None,
 ) -> Prepared:
-    from emulator import scenario as planner
-    from emulator import scenario_reader
+    from emulator.core import scenario as planner
+    from emulator.readers import scenario_reader
 
     loaded = scenario_reader.parse(node, source=source, env=defaults.env, name=stem)
     settings, raw = settings_for(

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from emulator.auth import REDACTED
-from emulator.delivery.outbox import ATTEMPT_COLUMNS, FINAL, PENDING, attempt_record
+from emulator.core.auth import REDACTED
+from emulator.core.policy import FINAL, PENDING
+from emulator.delivery.outbox import ATTEMPT_COLUMNS, attempt_record
 
 MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id cannot exist
 # Query parameters that carry credentials in some consumers' webhook URLs.

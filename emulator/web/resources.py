@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from emulator import catalogue
+from emulator.core import catalogue
 from emulator.vendors import Context, fabric
 from emulator.web.problems import Problem
 from emulator.web.state import current

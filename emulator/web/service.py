@@ -14,9 +14,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from emulator import config
+from emulator.core.policy import FINAL
 from emulator.delivery.dispatcher import DEFAULT_WORKERS, Dispatcher
-from emulator.delivery.outbox import FINAL, Delivery, Outbox
+from emulator.delivery.outbox import Delivery, Outbox
+from emulator.readers import config
 from emulator.web.plans import Defaults, Prepared
 from emulator.web.queries import Queries
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.consumer import APPLIED, DUPLICATE, STALE, Answer, Consumer, Current, MemoryStore
-from emulator import auth as authn
-from emulator import catalogue, schemas
+from emulator import schemas
+from emulator.core import auth as authn
+from emulator.core import catalogue
 from emulator.vendors import Observation
 
 

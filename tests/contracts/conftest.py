@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulator import config
+from emulator.readers import config
 
 # Each vendor with the auth it documents; targets are placeholders, --consumer replaces them.
 AUTH_SETTINGS = """\

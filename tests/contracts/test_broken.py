@@ -29,7 +29,7 @@ def broken_settings(tmp_path_factory):
 def test_verify_catches_the_defect_with_the_intended_case(
     defect, broken_settings, tmp_path, capsys
 ):
-    from emulator import config
+    from emulator.readers import config
 
     vendor, case = DEFECTS[defect].vendor, DEFECTS[defect].case
     core = BrokenConsumer(defect, config.load(broken_settings))
@@ -50,7 +50,7 @@ def test_verify_catches_the_defect_with_the_intended_case(
 
 def test_the_reference_core_has_none_of_the_defects(broken_settings, tmp_path, capsys):
     # The same settings and vendors as above, with no defect: nothing fails.
-    from emulator import config
+    from emulator.readers import config
 
     with serve_wsgi(create_app(config.load(broken_settings))) as base:
         code = main(

@@ -12,9 +12,10 @@ from contracts.consumer import APPLIED, DUPLICATE, STALE, Consumer, MemoryStore
 from contracts.reference_consumer import create_app, create_blueprint, main
 from contracts.sending import Sender
 from contracts.serving import serve_wsgi
-from emulator import auth as authn
-from emulator import catalogue, config
+from emulator.core import auth as authn
+from emulator.core import catalogue
 from emulator.delivery.endpoint import Endpoint
+from emulator.readers import config
 from emulator.vendors import encode
 
 URL = "http://127.0.0.1:9/hooks/"

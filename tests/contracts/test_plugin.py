@@ -13,7 +13,7 @@ import pytest
 from contracts.consumer import MemoryStore
 from contracts.reference_consumer import create_app
 from contracts.serving import serve_wsgi
-from emulator import config
+from emulator.readers import config
 
 AUTH = {"type": "hmac-sha256", "client": "acme_pos", "secret": "s3cret"}
 SETTINGS = {"vendors": {"punchh": {"target": "http://127.0.0.1:9/punchh", "auth": AUTH}}}

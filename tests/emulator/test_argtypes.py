@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from emulator import argtypes
+from emulator.cli import argtypes
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from emulator import auth
-from emulator.auth import (
+from emulator.core import auth
+from emulator.core.auth import (
     ApiKey,
     AuthSpecError,
     Basic,

@@ -10,7 +10,8 @@ from importlib import resources
 
 import pytest
 
-from emulator import catalogue, schemas
+from emulator import schemas
+from emulator.core import catalogue
 from emulator.vendors import encode
 
 EXPECTED = {

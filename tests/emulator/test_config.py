@@ -8,10 +8,10 @@ import textwrap
 
 import pytest
 
-from emulator import config
-from emulator.auth import ApiKey, Basic, Bearer, Digest, Hmac, NoAuth
-from emulator.config import Settings, Target
-from emulator.errors import ConfigError, UsageError
+from emulator.core.auth import ApiKey, Basic, Bearer, Digest, Hmac, NoAuth
+from emulator.core.errors import ConfigError, UsageError
+from emulator.readers import config
+from emulator.readers.config import Settings, Target
 from emulator.vendors import DeliveryProfile, RetryRule, komo, punchh
 
 # Test profiles for fabric and rebilly, with timeouts and ladders of their own so that settings are
@@ -653,7 +653,7 @@ def test_request_headers_are_static_headers_then_auth_headers():
 
 def test_importing_config_imports_neither_flask_nor_requests():
     code = (
-        "import sys, emulator.config\n"
+        "import sys, emulator.readers.config\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'flask', 'werkzeug', 'requests'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -661,7 +661,7 @@ def test_importing_config_imports_neither_flask_nor_requests():
 
 
 def test_merge_replaces_top_keys_and_whole_vendor_entries_weakest_first_and_copies():
-    from emulator.config import merge, retarget
+    from emulator.readers.config import merge, retarget
 
     base = {
         "time_scale": 1,
@@ -684,7 +684,7 @@ def test_merge_replaces_top_keys_and_whole_vendor_entries_weakest_first_and_copi
 
 
 def test_retarget_keeps_the_rest_of_a_vendors_entry():
-    from emulator.config import retarget
+    from emulator.readers.config import retarget
 
     raw = {
         "vendors": {"punchh": {"target": "http://a/p", "auth": {"type": "bearer", "token": "${T}"}}}

@@ -6,8 +6,8 @@ from collections import deque
 
 import pytest
 
-from emulator import catalogue, lifecycle
-from emulator.lifecycle import TransitionError, machine
+from emulator.core import catalogue, lifecycle
+from emulator.core.lifecycle import TransitionError, machine
 
 
 def reachable(m: lifecycle.Machine) -> set[str]:

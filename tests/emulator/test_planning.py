@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator import planning
-from emulator.scenario_commands import line
-from emulator.scenario_reader import parse
+from emulator.cli.scenario_commands import line
+from emulator.readers import planning
+from emulator.readers.scenario_reader import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not planning.can_fork(), reason="workers are forked on Linux only")

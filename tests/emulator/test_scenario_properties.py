@@ -14,10 +14,10 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from emulator import catalogue, inject, lifecycle
-from emulator.errors import ConfigError
-from emulator.scenario import plan
-from emulator.scenario_reader import parse
+from emulator.core import catalogue, inject, lifecycle
+from emulator.core.errors import ConfigError
+from emulator.core.scenario import plan
+from emulator.readers.scenario_reader import parse
 from tests.emulator.test_scenario import check_lives
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from emulator.errors import ConfigError
-from emulator.scenario import DEFAULT_DELAY, Rule, Span
-from emulator.scenario_reader import parse
+from emulator.core.errors import ConfigError
+from emulator.core.scenario import DEFAULT_DELAY, Rule, Span
+from emulator.readers.scenario_reader import parse
 
 
 def read(text: str, env: dict[str, str] | None = None):

@@ -14,9 +14,12 @@ import jsonschema
 import pytest
 import yaml
 
-from emulator import catalogue, inject, scenario_schema, schemas
-from emulator.scenario import plan
-from emulator.scenario_commands import load, write_lines
+from emulator import schemas
+from emulator.cli.scenario_commands import write_lines
+from emulator.core import catalogue, inject
+from emulator.core.scenario import plan
+from emulator.readers import scenario_schema
+from emulator.readers.documents import load
 from tests.scenarios.test_bad_scenarios import BAD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +96,7 @@ def test_the_schema_rejects_what_the_reader_rejects(name, validator):
 def test_the_schema_file_is_the_generated_one():
     text = (FOLDER / "schema.json").read_text(encoding="utf-8")
     assert text == scenario_schema.text(), (
-        "run: python -m emulator.scenario_schema > scenarios/schema.json"
+        "run: python -m emulator.readers.scenario_schema > scenarios/schema.json"
     )
 
 

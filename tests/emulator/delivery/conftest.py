@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from emulator import config
+from emulator.core.plan import simple_plan
 from emulator.delivery.outbox import Outbox
 from emulator.delivery.runner import run_plan
-from emulator.plan import simple_plan
+from emulator.readers import config
 
 
 @pytest.fixture

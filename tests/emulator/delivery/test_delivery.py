@@ -1,7 +1,7 @@
 """Deliveries over real loopback HTTP, against consumers that check each vendor's auth themselves.
 
 The consumers here compute every expected credential with hashlib, hmac and base64 directly,
-independently of ``emulator.auth``, as a vendor's real consumer would.
+independently of ``emulator.core.auth``, as a vendor's real consumer would.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 import pytest
 from werkzeug import Response
 
-from emulator.delivery.outbox import DELIVERED, EXHAUSTED, FAILED
+from emulator.core.policy import DELIVERED, EXHAUSTED, FAILED
 from tests.emulator.delivery.conftest import bodies
 
 SECRET = "s3cret-Key"

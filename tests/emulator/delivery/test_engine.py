@@ -8,11 +8,13 @@ import threading
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from emulator import catalogue, config
-from emulator.delivery.outbox import DELIVERED, EXHAUSTED, NewDelivery, Outbox
+from emulator.core import catalogue
+from emulator.core.plan import PlannedEvent
+from emulator.core.policy import DELIVERED, EXHAUSTED
+from emulator.delivery.outbox import NewDelivery, Outbox
 from emulator.delivery.runner import run_plan
 from emulator.delivery.scheduler import Scheduler
-from emulator.plan import PlannedEvent
+from emulator.readers import config
 
 
 def _planned(vendor: str, event: str, coupon_key: str, seed: int, due: float = 0.0) -> PlannedEvent:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from emulator import catalogue
-from emulator.delivery import policy
-from emulator.delivery.outbox import DELIVERED, EXHAUSTED, FAILED, PENDING
+from emulator.core import catalogue, policy
+from emulator.core.policy import DELIVERED, EXHAUSTED, FAILED, PENDING
 
 PUNCHH = catalogue.vendor("punchh").profile
 FABRIC = catalogue.vendor("fabric").profile

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from werkzeug import Response
 
-from emulator.plan import simple_plan
+from emulator.core.plan import simple_plan
 
 COUNT = 60
 

@@ -12,12 +12,12 @@ import pytest
 
 from contracts.reference_consumer import create_app
 from contracts.serving import serve_wsgi
-from emulator import config
-from emulator.auth import Hmac
 from emulator.cli import main
+from emulator.core.auth import Hmac
+from emulator.core.plan import PlannedEvent
 from emulator.delivery.outbox import Outbox
 from emulator.delivery.runner import envelopes
-from emulator.plan import PlannedEvent
+from emulator.readers import config
 
 SECRET = "s3cret-for-tests"
 AUTH = {

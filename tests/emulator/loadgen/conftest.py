@@ -11,8 +11,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from emulator import catalogue, config
-from emulator.delivery import eventlist
+from emulator.core import catalogue
+from emulator.readers import config, eventlist
 
 # Every vendor, each with its own auth; fabric batches 7 events per envelope, so the last batch of
 # an item is short and shares split batches, not events.

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from emulator.cli import build_parser
-from emulator.loadgen.cli import LOCUSTFILE, locust_command
+from emulator.cli.load_command import LOCUSTFILE, locust_command
 from tests.emulator.loadgen.conftest import write_plan
 
 

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from emulator import catalogue, config
-from emulator.loadgen.cli import LOCUSTFILE
+from emulator.cli.load_command import LOCUSTFILE
+from emulator.core import catalogue
 from emulator.loadgen.source import load_plan
+from emulator.readers import config
 from tests.emulator.loadgen.conftest import AUTH
 
 pytestmark = pytest.mark.skipif(

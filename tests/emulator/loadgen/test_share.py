@@ -7,12 +7,12 @@ import sys
 
 import pytest
 
-from emulator import catalogue
+from emulator.core import catalogue
+from emulator.core.errors import ConfigError
+from emulator.core.plan import simple_plan
 from emulator.delivery.runner import envelopes
-from emulator.errors import ConfigError
 from emulator.loadgen.share import Request, prepare
 from emulator.loadgen.source import PLAN_START, load_plan
-from emulator.plan import simple_plan
 from tests.emulator.loadgen.conftest import write_plan
 
 ITEMS = [
@@ -96,7 +96,7 @@ def test_targets_and_a_settings_file_merge_over_the_file(plan_file, tmp_path):
 def test_the_loadgen_modules_and_the_cli_never_import_locust_or_gevent():
     code = (
         "import sys\n"
-        "import emulator.cli, emulator.loadgen, emulator.loadgen.cli, emulator.loadgen.source, "
+        "import emulator.cli, emulator.loadgen, emulator.cli.load_command, emulator.loadgen.source, "
         "emulator.loadgen.share\n"
         "emulator.cli.build_parser()\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('locust', 'gevent'))\n"

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from emulator import catalogue, schemas
-from emulator.errors import BuildError
+from emulator import schemas
+from emulator.core import catalogue
+from emulator.core.errors import BuildError
 from emulator.vendors import Context, fabric
 from tests.emulator.test_catalogue import EXPECTED
 from tests.emulator.vendors import seed_examples as ex

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from emulator import catalogue, schemas
+from emulator import schemas
+from emulator.core import catalogue
 from emulator.vendors import Context, komo
 from tests.emulator.vendors import seed_examples as ex
 

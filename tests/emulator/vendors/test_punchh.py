@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from emulator import catalogue, schemas
-from emulator.errors import BuildError
-from emulator.values import EPOCH, epoch_millis, epoch_seconds, iso_seconds
+from emulator import schemas
+from emulator.core import catalogue
+from emulator.core.errors import BuildError
+from emulator.core.values import EPOCH, epoch_millis, epoch_seconds, iso_seconds
 from emulator.vendors import Context, encode, punchh
 from tests.emulator.vendors import seed_examples as ex
 

@@ -9,9 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from emulator import catalogue, schemas
-from emulator.errors import BuildError
-from emulator.values import EPOCH
+from emulator import schemas
+from emulator.core import catalogue
+from emulator.core.errors import BuildError
+from emulator.core.values import EPOCH
 from emulator.vendors import Context, rebilly
 from tests.emulator.vendors import seed_examples as ex
 

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from emulator import catalogue
+from emulator.core import catalogue
 from tests.emulator.web.conftest import TOKEN
 
 GUARDED = [

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from emulator import catalogue
+from emulator.core import catalogue
 
 FIRST_TYPES = [(slug, v.event_types[0].name) for slug, v in catalogue.VENDORS.items()]
 EVENT_LIST = """\

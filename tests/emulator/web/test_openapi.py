@@ -9,8 +9,8 @@ import re
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 
-from emulator.app import ServiceConfig, create_app, shutdown
 from emulator.web import openapi
+from emulator.web.app import ServiceConfig, create_app, shutdown
 
 # Examples per operation; raise it for a deeper local search (150 finds nothing more today).
 EXAMPLES = int(os.environ.get("COUPON_EMULATOR_SCHEMATHESIS_EXAMPLES", "30"))

@@ -1,7 +1,7 @@
 """The JSON Schema (2020-12) of scenario files, made from the same tables the reader uses.
 
 ``scenarios/schema.json`` is this module's output (a test keeps them equal); regenerate it with
-``python -m emulator.scenario_schema > scenarios/schema.json``. Editors validate and complete
+``python -m emulator.readers.scenario_schema > scenarios/schema.json``. Editors validate and complete
 scenarios with it through yaml-language-server. The reader stays the judge: a few checks (a state
 machine's allowed steps, ``{n}`` in unique fields) are beyond what a schema can say.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from emulator import catalogue, coupons, inject
-from emulator.scenario_reader import (
+from emulator.core import catalogue, coupons, inject
+from emulator.readers.scenario_reader import (
     FLOW_KEYS,
     MAX_COUPONS,
     OTHERWISE,

@@ -103,7 +103,7 @@ def _base_settings(config: ServiceConfig, env: Mapping[str, str]) -> dict[str, A
     """The --config file as written (secrets stay ``${VAR}``), checked now so errors come early."""
     import yaml
 
-    from emulator import config as settings
+    from emulator.readers import config as settings
 
     raw: dict[str, Any] = {}
     if config.settings:

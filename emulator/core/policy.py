@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from emulator.delivery.outbox import DELIVERED, EXHAUSTED, FAILED, PENDING
 from emulator.vendors import RetryRule, match_rule
+
+# A delivery's states, as the outbox stores them.
+PENDING, DELIVERED, FAILED, EXHAUSTED = "pending", "delivered", "failed", "exhausted"
+FINAL = (DELIVERED, FAILED, EXHAUSTED)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from emulator.digest import (
+from emulator.core.digest import (
     DIGEST_ALGORITHMS,
     DigestError,
     digest_authorization,

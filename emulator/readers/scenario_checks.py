@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml
 
-from emulator import coupons, lifecycle
-from emulator.scenario import Step
-from emulator.yamlread import YamlReader, shape
+from emulator.core import coupons, lifecycle
+from emulator.core.scenario import Step
+from emulator.readers.yamlread import YamlReader, shape
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")

@@ -12,11 +12,11 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib import resources
 
-from contracts import cli as contracts_cli
-from emulator import __version__, argtypes, scenario_commands
-from emulator.errors import UsageError
-from emulator.loadgen import cli as loadgen_cli
-from emulator.web import serve
+from emulator import __version__
+from emulator.cli import argtypes, scenario_commands, serve
+from emulator.cli import load_command as loadgen_cli
+from emulator.cli import verify as contracts_cli
+from emulator.core.errors import UsageError
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 
@@ -204,7 +204,7 @@ def _delivery_parsers(sub: argparse._SubParsersAction) -> None:
 
 def _lazy(name: str) -> Command:
     def command(args: argparse.Namespace) -> int:
-        from emulator.delivery import commands
+        from emulator.cli import delivery_commands as commands
 
         return getattr(commands, name)(args)
 
@@ -212,7 +212,7 @@ def _lazy(name: str) -> Command:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    from emulator import catalogue
+    from emulator.core import catalogue
 
     types = catalogue.event_types(args.vendor)
     root = resources.files("emulator")
@@ -242,7 +242,7 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from emulator import catalogue
+    from emulator.core import catalogue
     from emulator.vendors import encode
 
     options = {}

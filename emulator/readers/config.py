@@ -19,16 +19,16 @@ from typing import Any
 
 import yaml
 
-from emulator import auth as authn
-from emulator.errors import ConfigError, UsageError
+from emulator.core import auth as authn
+from emulator.core.errors import ConfigError, UsageError
+from emulator.readers.yamlread import WHOLE as _WHOLE
+from emulator.readers.yamlread import YamlReader, compose, url_problem
+from emulator.readers.yamlread import expand as expand  # re-exported: config.expand is public
+from emulator.readers.yamlread import join as _join
+from emulator.readers.yamlread import shape as _shape
+from emulator.readers.yamlread import suggest as _suggest
+from emulator.readers.yamlread import type_name as _type_name
 from emulator.vendors import DEFAULT_LINKS_BASE, DeliveryProfile, RetryRule, match_rule, succeeded
-from emulator.yamlread import WHOLE as _WHOLE
-from emulator.yamlread import YamlReader, compose, url_problem
-from emulator.yamlread import expand as expand  # re-exported: config.expand is public
-from emulator.yamlread import join as _join
-from emulator.yamlread import shape as _shape
-from emulator.yamlread import suggest as _suggest
-from emulator.yamlread import type_name as _type_name
 
 TOP_KEYS = ("vendors", "time_scale", "links_base", "ordering")
 TARGET_KEYS = (
@@ -194,7 +194,7 @@ def parse(
 
 
 def _catalogue_profile(vendor: str) -> DeliveryProfile:
-    from emulator import catalogue
+    from emulator.core import catalogue
 
     profile = getattr(catalogue.vendor(vendor), "profile", None)
     if profile is None:
@@ -247,7 +247,7 @@ class _Reader(YamlReader):
             settings = replace(settings, ordering=ordering)
         targets: dict[str, Target] = {}
         if "vendors" in items:
-            from emulator import catalogue
+            from emulator.core import catalogue
 
             slugs = tuple(catalogue.VENDORS)
             vendors = self.mapping(
@@ -316,7 +316,7 @@ class _Reader(YamlReader):
 
     def all_profiles(self) -> dict[str, DeliveryProfile]:
         """Every vendor's profile that exists yet (vendor modules may still lack one)."""
-        from emulator import catalogue
+        from emulator.core import catalogue
 
         found = {}
         for slug in catalogue.VENDORS:

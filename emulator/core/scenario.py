@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from emulator import catalogue, coupons, inject, lifecycle
-from emulator.errors import BuildError
-from emulator.fakedata import FakeData
-from emulator.plan import PlannedEvent
-from emulator.values import EPOCH
+from emulator.core import catalogue, coupons, inject, lifecycle
+from emulator.core.errors import BuildError
+from emulator.core.fakedata import FakeData
+from emulator.core.plan import PlannedEvent
+from emulator.core.values import EPOCH
 from emulator.vendors import DEFAULT_LINKS_BASE, Context, encode
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})

@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from emulator import catalogue
-from emulator.fakedata import FakeData, Person
+from emulator.core import catalogue
+from emulator.core.fakedata import FakeData, Person
 from emulator.vendors import Context, rebilly_resources
 
 # Fields copied from a template, per vendor and kind of holder. fabric coupons belong to a

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from emulator import catalogue
+from emulator.core import catalogue
 from emulator.vendors import DEFAULT_LINKS_BASE, Context
 
 
@@ -17,7 +17,7 @@ class PlannedEvent:
 
     ``due`` is seconds after the run starts, in vendor time (``time_scale`` shrinks it at delivery).
     ``label`` names the injected edge cases, comma-separated (empty for a plain event; see
-    ``emulator.inject``). ``raw_body`` replaces the encoded body on the wire (malformed or
+    ``emulator.core.inject``). ``raw_body`` replaces the encoded body on the wire (malformed or
     oversized requests); ``auth`` ``"wrong"`` or ``"missing"`` sends the request with a wrong
     secret or without auth headers. Such requests are never batched.
     """

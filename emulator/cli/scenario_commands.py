@@ -1,5 +1,4 @@
-"""The scenario commands: ``validate`` scenario and settings files, ``plan`` a scenario; and the
-file loading they and ``run`` share (the pure reader and planner never touch a file)."""
+"""The scenario commands: ``validate`` scenario and settings files, ``plan`` a scenario."""
 
 from __future__ import annotations
 
@@ -10,84 +9,18 @@ import itertools
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from emulator.errors import ConfigError, UsageError
+from emulator.core.errors import ConfigError, UsageError
+from emulator.readers.documents import load, parse, read
 
 if TYPE_CHECKING:  # the command line imports this module; the heavy ones load on use
-    import yaml
-
-    from emulator import scenario_reader
-    from emulator.plan import PlannedEvent
+    from emulator.core.plan import PlannedEvent
 
 RAW_BODY_SHOWN = 65536  # plan lines show a raw body up to this size; bigger ones by size only
 _LINES_PER_WRITE = 1000
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-@dataclass(frozen=True)
-class Document:
-    """A YAML file read and composed, and what it holds: a scenario, an event list or settings."""
-
-    path: str
-    kind: str
-    node: yaml.Node | None
-
-
-def read(path: str) -> Document:
-    """Read and compose ``path``; ConfigError (exit 2) names file, line and column."""
-    import yaml
-
-    from emulator.config import TOP_KEYS
-    from emulator.yamlread import compose
-
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", source=path) from None
-    except IsADirectoryError:
-        raise ConfigError("this is a directory; pass a YAML file", source=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the file: {exc}", source=path) from None
-    node = compose(text, path)
-    kind = "settings"
-    if isinstance(node, yaml.MappingNode):
-        # Settings hold only their own keys; anything else (a typo too) reads as a scenario, whose
-        # errors list every known key.
-        keys = {k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
-        if "flows" in keys:
-            kind = "scenario"
-        elif "events" in keys:
-            kind = "events"
-        elif keys - {*TOP_KEYS, "<<"}:
-            kind = "scenario"
-    return Document(path, kind, node)
-
-
-def load(path: str, env: Mapping[str, str] | None = None) -> scenario_reader.Loaded:
-    """The scenario in ``path``, checked; ConfigError with file, line, column and key path."""
-    document = read(path)
-    if document.kind != "scenario":
-        raise ConfigError(
-            "not a scenario: expected a mapping with 'flows:' (see scenarios/quickstart.yaml)",
-            source=path,
-        )
-    return _parse(document, env)
-
-
-def _parse(document: Document, env: Mapping[str, str] | None) -> scenario_reader.Loaded:
-    from emulator import scenario_reader
-
-    assert document.node is not None
-    return scenario_reader.parse(
-        document.node,
-        source=document.path,
-        env=os.environ if env is None else env,
-        name=Path(document.path).stem,
-    )
 
 
 @contextlib.contextmanager
@@ -146,7 +79,7 @@ def write(texts: Iterable[str], out: BinaryIO) -> int:
 
 def jobs_for(scenario: Any, asked: int | None) -> int:
     """``--jobs``, or one process per CPU for a scenario big enough to gain from it."""
-    from emulator import planning
+    from emulator.readers import planning
 
     if asked is not None:
         return asked
@@ -176,7 +109,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _validate(path: str) -> str:
     document = read(path)
     if document.kind == "scenario":
-        loaded = _parse(document, None)
+        loaded = parse(document, None)
         s = loaded.scenario
         expected = s.expected_events()
         exact = all(
@@ -190,7 +123,7 @@ def _validate(path: str) -> str:
         coupons = sum(flow.coupons for flow in s.flows)
         return f"scenario {s.name!r}: {flows} ({vendors}), {coupons:,} coupons, {count}"
     if document.kind == "events":
-        from emulator.delivery import eventlist
+        from emulator.readers import eventlist
 
         events = eventlist.load(path)
         return f"event list: {sum(count for _, _, count, _ in events.items):,} events"
@@ -198,15 +131,15 @@ def _validate(path: str) -> str:
         raise ConfigError(
             "the file is empty; expected a scenario or delivery settings", source=path
         )
-    from emulator import config
+    from emulator.readers import config
 
     settings = config.parse(document.node, source=path)
     return f"settings: {len(settings.vendors)} vendor{'s' * (len(settings.vendors) != 1)}"
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from emulator import planning
-    from emulator.plan import builder_extras
+    from emulator.core.plan import builder_extras
+    from emulator.readers import planning
 
     loaded = load(args.scenario)
     settings = loaded.settings
@@ -230,7 +163,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``validate`` and ``plan`` to the command line."""
-    from emulator.argtypes import count, instant
+    from emulator.cli.argtypes import count, instant
 
     validate = sub.add_parser(
         "validate",

@@ -11,9 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from emulator.errors import UsageError
+from emulator.core.errors import UsageError
 
-LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+LOCUSTFILE = Path(__file__).parent.parent / "loadgen" / "locustfile.py"
 DEFAULT_MASTER_PORT = 5557  # Locust's own default
 DEFAULT_USERS = 10
 # What only the process that starts the test (a lone run, or the master) takes.
@@ -23,7 +23,7 @@ _INSTALL = "install the extra: pip install 'coupon-emulator[load]'"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from emulator.argtypes import count, positive, remote_port
+    from emulator.cli.argtypes import count, positive, remote_port
 
     load = sub.add_parser(
         "load",

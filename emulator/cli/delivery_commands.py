@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from emulator import catalogue
+from emulator.core import catalogue
+from emulator.core.errors import UsageError
+from emulator.core.plan import builder_extras, simple_plan
 from emulator.delivery.dispatcher import Progress
 from emulator.delivery.outbox import Outbox
 from emulator.delivery.runner import RunResult, resume_run, run_plan
-from emulator.errors import UsageError
-from emulator.plan import builder_extras, simple_plan
-from emulator.planfile import load_plan, merged_settings, parse_target_flag
+from emulator.readers.planfile import load_plan, merged_settings, parse_target_flag
 
 DEFAULT_DB = "coupon-emulator.db"
 

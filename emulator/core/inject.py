@@ -26,7 +26,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from emulator import values
+from emulator.core import values
 
 KINDS = (
     "duplicate", "out_of_order", "late", "omit_optional", "nullable_null", "unknown_fields",

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from emulator.errors import ConfigError
+from emulator.core.errors import ConfigError
 
 MERGE = "tag:yaml.org,2002:merge"  # `<<: *anchor`
 SECONDS, WHOLE = "a number of seconds", "a whole number"

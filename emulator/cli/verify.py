@@ -14,10 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from emulator import argtypes
-
-DEFAULT_SETTLE = 2.0
-DEFAULT_FUZZ = 12
+from contracts.defaults import DEFAULT_FUZZ, DEFAULT_SETTLE
+from emulator.cli import argtypes
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -95,8 +93,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def consumers_from_flags(flags: list[str], settings: Any) -> dict[str, str]:
     """``{vendor: URL}`` from ``--consumer`` flags, else from the settings' targets."""
-    from emulator import catalogue
-    from emulator.errors import UsageError
+    from emulator.core import catalogue
+    from emulator.core.errors import UsageError
 
     found: dict[str, str] = {}
     base = None
@@ -130,8 +128,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     from contracts import cases, report, runner
     from contracts.probe import as_probe
-    from emulator import catalogue, config
-    from emulator.errors import UsageError
+    from emulator.core import catalogue
+    from emulator.core.errors import UsageError
+    from emulator.readers import config
 
     settings = config.load(args.config) if args.config else config.Settings()
     consumers = consumers_from_flags(args.consumer, settings)
@@ -191,7 +190,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def _write(path: str | None, data: bytes, flag: str) -> None:
     if path is None:
         return
-    from emulator.errors import UsageError
+    from emulator.core.errors import UsageError
 
     try:
         Path(path).write_bytes(data)

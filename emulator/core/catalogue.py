@@ -7,8 +7,8 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from emulator.errors import UnknownNameError
-from emulator.values import EPOCH
+from emulator.core.errors import UnknownNameError
+from emulator.core.values import EPOCH
 from emulator.vendors import (
     DEFAULT_LINKS_BASE,
     Context,

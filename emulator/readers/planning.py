@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from emulator.scenario import Scenario, plan
+from emulator.core.scenario import Scenario, plan
 from emulator.vendors import DEFAULT_LINKS_BASE
 
 CHUNK = 2000  # lines per message from a worker

@@ -1,7 +1,7 @@
 """HTTP Digest access authentication (RFC 7616), both sides: answer a challenge, check an answer.
 
 Pure: no I/O and no randomness of its own; the client nonce comes in as an argument. Rebilly offers
-Digest per target host; ``emulator.auth.Digest`` wraps these functions as an authenticator.
+Digest per target host; ``emulator.core.auth.Digest`` wraps these functions as an authenticator.
 """
 
 from __future__ import annotations

@@ -18,11 +18,12 @@ from typing import Any
 
 import yaml
 
-from emulator import catalogue, config, coupons, inject, lifecycle
-from emulator.errors import ConfigError
-from emulator.scenario import DEFAULT_DELAY, Flow, Rule, Scenario, Span, Step
-from emulator.scenario_checks import check_fixed, check_steps
-from emulator.yamlread import WHOLE, YamlReader, compose, shape, type_name
+from emulator.core import catalogue, coupons, inject, lifecycle
+from emulator.core.errors import ConfigError
+from emulator.core.scenario import DEFAULT_DELAY, Flow, Rule, Scenario, Span, Step
+from emulator.readers import config
+from emulator.readers.scenario_checks import check_fixed, check_steps
+from emulator.readers.yamlread import WHOLE, YamlReader, compose, shape, type_name
 
 SCENARIO_KEYS = ("name", "description", "seed", "start", "population", "inject", "flows")
 FLOW_KEYS = (

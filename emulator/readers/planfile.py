@@ -15,9 +15,10 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from emulator import catalogue, config
-from emulator.errors import ConfigError, UsageError
-from emulator.plan import PlannedEvent, builder_extras, simple_plan
+from emulator.core import catalogue
+from emulator.core.errors import ConfigError, UsageError
+from emulator.core.plan import PlannedEvent, builder_extras, simple_plan
+from emulator.readers import config
 
 
 class PlanSource(NamedTuple):
@@ -45,11 +46,11 @@ def load_plan(
     are dated from ``start`` unless a scenario fixes its own. Bad input raises UsageError (exit 2)
     before anything is planned.
     """
-    from emulator import scenario, scenario_commands
-    from emulator.delivery import eventlist
+    from emulator.core import scenario
+    from emulator.readers import documents, eventlist
 
-    if scenario_commands.read(path).kind == "scenario":
-        loaded = scenario_commands.load(path)
+    if documents.read(path).kind == "scenario":
+        loaded = documents.load(path)
         own = with_sink(loaded.raw_settings, loaded.vendors) if sink else loaded.raw_settings
         settings, raw = merged_settings(own, config_path, list(targets), time_scale, path)
         _require_targets(settings, loaded.vendors, path, "the flows use")
@@ -125,11 +126,14 @@ def parse_target_flag(flag: str, vendor: str | None = None) -> tuple[str, str]:
 
 def with_sink(raw: Mapping[str, Any], vendors: Iterable[str]) -> dict[str, Any]:
     """``raw`` with every vendor that has no target aimed at the built-in sink, with its auth."""
-    from emulator.web import sink
+    from emulator.readers import sink_settings
 
     merged = copy.deepcopy(dict(raw))
     configured = merged.setdefault("vendors", {})
     for slug in vendors:
         if not isinstance(configured.get(slug), Mapping) or "target" not in configured[slug]:
-            configured[slug] = {"target": "${SINK_URL}/" + slug, "auth": dict(sink.AUTH[slug])}
+            configured[slug] = {
+                "target": "${SINK_URL}/" + slug,
+                "auth": dict(sink_settings.AUTH[slug]),
+            }
     return merged

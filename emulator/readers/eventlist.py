@@ -18,9 +18,10 @@ from typing import Any
 
 import yaml
 
-from emulator import catalogue, config
-from emulator.errors import ConfigError, UnknownNameError
-from emulator.yamlread import compose
+from emulator.core import catalogue
+from emulator.core.errors import ConfigError, UnknownNameError
+from emulator.readers import config
+from emulator.readers.yamlread import compose
 
 OWN_KEYS = ("seed", "events", "name")
 EVENT_KEYS = ("vendor", "event", "count", "every")

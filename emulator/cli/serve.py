@@ -13,14 +13,14 @@ import signal
 import socket
 from typing import Any
 
-from emulator import argtypes
+from emulator.cli import argtypes
 
 DEFAULT_HOST = "127.0.0.1"
 SCENARIOS_VAR = "COUPON_EMULATOR_SCENARIOS"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from emulator.app import DEFAULT_DB, DEFAULT_PORT, TOKEN_VAR
+    from emulator.web.app import DEFAULT_DB, DEFAULT_PORT, TOKEN_VAR
 
     p = sub.add_parser(
         "serve",
@@ -88,8 +88,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from emulator.app import TOKEN_VAR, ServiceConfig, create_app, shutdown
-    from emulator.errors import UsageError
+    from emulator.core.errors import UsageError
+    from emulator.web.app import TOKEN_VAR, ServiceConfig, create_app, shutdown
 
     logging.basicConfig(level=logging.WARNING, format="coupon-emulator: %(levelname)s: %(message)s")
     listener = _bind(args.host, args.port)
@@ -149,7 +149,7 @@ def _on_stop_signals() -> None:
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    from emulator.errors import UsageError
+    from emulator.core.errors import UsageError
 
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)
