@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import faker.providers
+import faker.providers.date_time
 import pytest
 
 import emulator
@@ -52,6 +54,15 @@ FORBIDDEN_CALLS = {
     ("random", "random"), ("random", "randint"), ("random", "choice"), ("random", "getrandbits"),
     ("random", "seed"), ("random", "shuffle"), ("random", "randrange"),
 }  # fmt: skip
+# Faker's date and time providers count from today unless given both bounds, so a seeded pool entry
+# made on another day differs. Left out: names that are also datetime methods (date, time, year,
+# month), and those that read no clock or are called with explicit bounds (fakedata's birthdays).
+FAKER_CLOCK_READS = (
+    {n for n in dir(faker.providers.date_time.Provider) if not n.startswith("_")}
+    - set(dir(faker.providers.BaseProvider))
+    - {"date", "time", "year", "month", "timezone", "pytimezone", "century", "time_delta"}
+    - {"date_time_ad", "date_between_dates", "date_time_between_dates"}
+) | {"credit_card_expire", "credit_card_full", "passport_dob", "passport_dates", "passport_full"}
 
 
 def test_importing_the_pure_modules_imports_neither_flask_nor_requests():
@@ -91,6 +102,8 @@ def test_pure_module_neither_imports_io_nor_reads_clock_or_global_randomness(mod
                 and (func.value.id, func.attr) in FORBIDDEN_CALLS
             ):
                 problems.append(f"{func.value.id}.{func.attr}()")
+            if isinstance(func, ast.Attribute) and func.attr in FAKER_CLOCK_READS:
+                problems.append(f"Faker's {func.attr}() (counts from today)")
     assert problems == [], f"{module} does I/O or reads ambient state: {problems}"
 
 
@@ -103,3 +116,7 @@ def test_the_purity_check_catches_a_clock_read(tmp_path):
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
     ]
     assert set(calls) & FORBIDDEN_CALLS
+
+
+def test_the_purity_check_knows_fakers_date_providers_read_the_clock():
+    assert {"date_of_birth", "date_between", "date_this_year", "future_date"} <= FAKER_CLOCK_READS
