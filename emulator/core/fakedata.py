@@ -1,8 +1,9 @@
 """Realistic, seeded values (people, sites, offers, locations, menu items) drawn from Faker.
 
 Faker costs tens of microseconds a field, so entries are made lazily and memoised: entry ``i`` of a
-pool depends only on the seed, the pool's name and ``i``, never on what was asked before. Callers pick
-entries with their own random generator, so one body costs a few dictionary look-ups once warm.
+pool depends only on the seed, the pool's name and ``i``, never on what was asked before nor on the
+day it is made. Callers pick entries with their own random generator, so one body costs a few
+dictionary look-ups once warm.
 """
 
 from __future__ import annotations
@@ -10,11 +11,19 @@ from __future__ import annotations
 import random
 import zlib
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import cached_property
 
 from faker import Faker
 
+from emulator.values import EPOCH
+
 POOL_SIZE = 4096
+# People are 18 to 80 years old on this date. A pool entry is made once, without any event time, so
+# birthdays count from a fixed date (Faker's date_of_birth counts from today, which made a seed's
+# bytes change overnight); at a later event time the same guest is simply older.
+AGES_AS_OF = EPOCH.date()
+MIN_AGE, MAX_AGE = 18, 80
 
 # What coupons are for; Faker has no menu, so the dishes are ours.
 PRODUCTS = (
@@ -161,11 +170,23 @@ def _make_person(f: Faker) -> Person:
         last_name=last,
         email=f"{first}.{last}{f.random_int(1, 99)}@{domain}".lower().replace(" ", ""),
         phone=f.numerify("##########"),
-        birthday=f.date_of_birth(minimum_age=18, maximum_age=80).isoformat(),
+        birthday=_birthday(f).isoformat(),
         gender=f.random_element(("male", "female", "non-binary")),
         city=f.city(),
         postcode=f.postcode(),
     )
+
+
+def _birthday(f: Faker) -> date:
+    """A date of birth for an age of MIN_AGE to MAX_AGE on AGES_AS_OF.
+
+    Faker's date_of_birth with AGES_AS_OF for today: the same bounds (up to the day before the
+    MAX_AGE + 1st birthday) and the same single draw, so the fields drawn after it are unchanged.
+    """
+    oldest = AGES_AS_OF.replace(year=AGES_AS_OF.year - MAX_AGE - 1)
+    youngest = AGES_AS_OF.replace(year=AGES_AS_OF.year - MIN_AGE)
+    born = f.date_time_ad(start_datetime=oldest, end_datetime=youngest).date()
+    return born if born != oldest else born + timedelta(days=1)
 
 
 def _make_site_name(f: Faker) -> str:

@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import faker.providers
+import faker.providers.date_time
 import pytest
 
 # Bottom to top. A module may import from its own layer and the layers below, never above.
@@ -42,6 +44,15 @@ CLOCK_AND_GLOBAL_RANDOMNESS = {
     ("random", "random"), ("random", "randint"), ("random", "choice"), ("random", "getrandbits"),
     ("random", "seed"), ("random", "shuffle"), ("random", "randrange"), ("random", "sample"),
 }  # fmt: skip
+# Faker's date and time providers count from today unless given both bounds, so a seeded pool entry
+# made on another day differs. Left out: names that are also datetime methods (date, time, year,
+# month), and those that read no clock or are called with explicit bounds (fakedata's birthdays).
+FAKER_CLOCK_READS = (
+    {n for n in dir(faker.providers.date_time.Provider) if not n.startswith("_")}
+    - set(dir(faker.providers.BaseProvider))
+    - {"date", "time", "year", "month", "timezone", "pytimezone", "century", "time_delta"}
+    - {"date_time_ad", "date_between_dates", "date_time_between_dates"}
+) | {"credit_card_expire", "credit_card_full", "passport_dob", "passport_dates", "passport_full"}
 
 
 def layer_of(module: str) -> int | None:
@@ -182,6 +193,8 @@ def test_core_module_neither_imports_io_nor_reads_clock_or_global_randomness(mod
                 and (func.value.id, func.attr) in CLOCK_AND_GLOBAL_RANDOMNESS
             ):
                 problems.append(f"{func.value.id}.{func.attr}()")
+            if isinstance(func, ast.Attribute) and func.attr in FAKER_CLOCK_READS:
+                problems.append(f"Faker's {func.attr}() (counts from today)")
     assert problems == [], f"{module} does I/O or reads ambient state: {problems}"
 
 
@@ -201,3 +214,7 @@ def test_the_checks_catch_what_they_exist_to_forbid(tmp_path, monkeypatch):
         sys.modules[__name__], "LAYERS", ((*LAYERS[0][:1], ("layerprobe",)), *LAYERS[1:])
     )
     assert _violations(edges)
+
+
+def test_the_purity_check_knows_fakers_date_providers_read_the_clock():
+    assert {"date_of_birth", "date_between", "date_this_year", "future_date"} <= FAKER_CLOCK_READS
