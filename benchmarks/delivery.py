@@ -24,10 +24,10 @@ from pathlib import Path
 import requests
 
 from emulator.core.plan import simple_plan
+from emulator.core.vendor import encode
 from emulator.delivery.outbox import Outbox
 from emulator.delivery.runner import run_plan
 from emulator.readers import config
-from emulator.vendors import encode
 
 HERE = Path(__file__).parent
 PUNCHH = {"type": "hmac-sha256", "client": "bench", "secret": "bench-secret"}

@@ -162,8 +162,8 @@ def main() -> None:
                 return [master] + [worker] * workers
 
             def bare() -> list[list[str]]:
+                from emulator.core.vendor import encode
                 from emulator.loadgen.source import load_plan
-                from emulator.vendors import encode
 
                 body = Path(tmp) / "body.json"
                 body.write_bytes(encode(next(load_plan(str(plan)).events).body))

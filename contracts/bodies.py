@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from emulator import schemas
 from emulator.core import catalogue
 from emulator.core.values import EPOCH
-from emulator.vendors import Context, EventType
+from emulator.core.vendor import Context, EventType
+from emulator.readers import schemas
 
 UNKNOWN_FIELD = "coupon_emulator_unknown_field"
 UNKNOWN_VALUE: Mapping[str, Any] = {"added": True, "items": [1, "two", None]}

@@ -17,9 +17,9 @@ from contracts.probe import Probe, poll
 from contracts.sending import Exchange, Sender
 from emulator.core import auth as authn
 from emulator.core import catalogue
+from emulator.core.vendor import Observation, encode
 from emulator.delivery.injected import wrong as wrong_credentials
 from emulator.readers.config import Target
-from emulator.vendors import Observation, encode
 
 NO_PROBE = "needs --probe (the consumer's state): see 'Probe protocol' in the README"
 

@@ -40,7 +40,7 @@ from typing import Any, Protocol
 
 from emulator.core import auth as authn
 from emulator.core import catalogue
-from emulator.vendors import Observation
+from emulator.core.vendor import Observation
 
 APPLIED, DUPLICATE, STALE = "applied", "duplicate", "stale"
 DELIVERY_METHODS = ("POST", "PUT", "PATCH")

@@ -14,10 +14,9 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from emulator import schemas
-
 # Hypothesis keeps per-process state while it runs a search: one generation at a time.
 from emulator.core import catalogue
+from emulator.readers import schemas
 
 _GENERATING = threading.Lock()
 _DROPPED = ("$schema", "$id", "$defs", "title", "description")

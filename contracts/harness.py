@@ -31,8 +31,8 @@ from contracts.runner import (
 from contracts.sending import Exchange, Sender
 from emulator.core import catalogue
 from emulator.core.errors import UsageError
+from emulator.core.vendor import encode
 from emulator.readers import config
-from emulator.vendors import encode
 
 Consumers = str | Mapping[str, str] | None
 

@@ -10,7 +10,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from importlib import resources
 
 from emulator import __version__
 from emulator.cli import argtypes, scenario_commands, serve
@@ -215,14 +214,15 @@ def cmd_events(args: argparse.Namespace) -> int:
     from emulator.core import catalogue
 
     types = catalogue.event_types(args.vendor)
-    root = resources.files("emulator")
+    from emulator.readers import schemas
+
     rows = [
         {
             "vendor": et.vendor,
             "name": et.name,
             "summary": et.summary,
-            "schema": f"emulator/{et.schema_path}",
-            "schema_file": str(root / et.schema_path),
+            "schema": f"emulator/vendors/{et.vendor}/schemas/{et.schema_file}",
+            "schema_file": str(schemas.file_of(et.schema_path)),
             "inferred": et.inferred,
         }
         for et in types
@@ -243,7 +243,7 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from emulator.core import catalogue
-    from emulator.vendors import encode
+    from emulator.core.vendor import encode
 
     options = {}
     if args.at is not None:

@@ -9,16 +9,8 @@ from typing import Any
 
 from emulator.core.errors import UnknownNameError
 from emulator.core.values import EPOCH
-from emulator.vendors import (
-    DEFAULT_LINKS_BASE,
-    Context,
-    EventType,
-    Vendor,
-    fabric,
-    komo,
-    punchh,
-    rebilly,
-)
+from emulator.core.vendor import DEFAULT_LINKS_BASE, Context, EventType, Vendor
+from emulator.vendors import fabric, komo, punchh, rebilly
 
 # One line per vendor. Adding a vendor: one module, one schema folder, one line here.
 VENDORS: Mapping[str, Vendor] = MappingProxyType(

@@ -16,7 +16,8 @@ from typing import Any
 
 from emulator.core import catalogue
 from emulator.core.fakedata import FakeData, Person
-from emulator.vendors import Context, rebilly_resources
+from emulator.core.vendor import Context
+from emulator.vendors.rebilly import resources as rebilly_resources
 
 # Fields copied from a template, per vendor and kind of holder. fabric coupons belong to a
 # merchant, not a shopper: it has no users, offers or sites to share.

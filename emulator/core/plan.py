@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from emulator.core import catalogue
-from emulator.vendors import DEFAULT_LINKS_BASE, Context
+from emulator.core.vendor import DEFAULT_LINKS_BASE, Context
 
 
 @dataclass(frozen=True)

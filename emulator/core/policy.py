@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from emulator.vendors import RetryRule, match_rule
+from emulator.core.vendor import RetryRule, match_rule
 
 # A delivery's states, as the outbox stores them.
 PENDING, DELIVERED, FAILED, EXHAUSTED = "pending", "delivered", "failed", "exhausted"

@@ -23,7 +23,7 @@ from emulator.core.errors import BuildError
 from emulator.core.fakedata import FakeData
 from emulator.core.plan import PlannedEvent
 from emulator.core.values import EPOCH
-from emulator.vendors import DEFAULT_LINKS_BASE, Context, encode
+from emulator.core.vendor import DEFAULT_LINKS_BASE, Context, encode
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 

@@ -11,9 +11,9 @@ from typing import Any
 from emulator.core import catalogue
 from emulator.core.errors import UsageError
 from emulator.core.plan import PlannedEvent
+from emulator.core.vendor import encode
 from emulator.delivery.dispatcher import DEFAULT_WORKERS, Dispatcher, Progress
 from emulator.delivery.outbox import NewDelivery, Outbox
-from emulator.vendors import encode
 
 ENQUEUE_CHUNK = 500
 

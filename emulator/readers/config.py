@@ -21,6 +21,13 @@ import yaml
 
 from emulator.core import auth as authn
 from emulator.core.errors import ConfigError, UsageError
+from emulator.core.vendor import (
+    DEFAULT_LINKS_BASE,
+    DeliveryProfile,
+    RetryRule,
+    match_rule,
+    succeeded,
+)
 from emulator.readers.yamlread import WHOLE as _WHOLE
 from emulator.readers.yamlread import YamlReader, compose, url_problem
 from emulator.readers.yamlread import expand as expand  # re-exported: config.expand is public
@@ -28,7 +35,6 @@ from emulator.readers.yamlread import join as _join
 from emulator.readers.yamlread import shape as _shape
 from emulator.readers.yamlread import suggest as _suggest
 from emulator.readers.yamlread import type_name as _type_name
-from emulator.vendors import DEFAULT_LINKS_BASE, DeliveryProfile, RetryRule, match_rule, succeeded
 
 TOP_KEYS = ("vendors", "time_scale", "links_base", "ordering")
 TARGET_KEYS = (

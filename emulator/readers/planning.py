@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from emulator.core.scenario import Scenario, plan
-from emulator.vendors import DEFAULT_LINKS_BASE
+from emulator.core.vendor import DEFAULT_LINKS_BASE
 
 CHUNK = 2000  # lines per message from a worker
 PARALLEL_FROM = 20_000  # expected events: below this one process is quicker than starting more

@@ -22,11 +22,11 @@ import yaml
 from emulator.core import catalogue
 from emulator.core.errors import UsageError
 from emulator.core.plan import builder_extras, simple_plan
+from emulator.core.vendor import encode
 from emulator.delivery.outbox import NewDelivery
 from emulator.delivery.runner import envelopes
 from emulator.readers import config, eventlist
 from emulator.readers.yamlread import compose
-from emulator.vendors import encode
 
 SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 INLINE_SOURCE = "request:yaml"
@@ -103,7 +103,7 @@ def event(
     body = merge_patch(planned.body, overrides) if overrides else planned.body
     problems: tuple[str, ...] = ()
     if overrides:
-        from emulator import schemas  # jsonschema: only when a body was patched
+        from emulator.readers import schemas  # jsonschema: only when a body was patched
 
         problems = tuple(schemas.errors(et.schema_path, body))
     try:

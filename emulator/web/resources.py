@@ -20,7 +20,8 @@ from typing import Any
 from flask import Blueprint, Response
 
 from emulator.core import catalogue
-from emulator.vendors import Context, fabric
+from emulator.core.vendor import Context
+from emulator.vendors import fabric
 from emulator.web.problems import Problem
 from emulator.web.state import current
 
@@ -79,7 +80,7 @@ FABRIC_REDEMPTION = {
 
 def rebilly_components() -> dict[str, Any]:
     """Rebilly's shared schema definitions, as OpenAPI components named ``rebilly.<name>``."""
-    from emulator import schemas
+    from emulator.readers import schemas
 
     common = schemas.load("schemas/rebilly/common.json")
     return {f"rebilly.{k}": _rebase(v) for k, v in common["$defs"].items()}
@@ -140,7 +141,7 @@ def blueprint() -> Blueprint:
 
 def _events(vendor: str, needle: str, type_prefix: str = "") -> Iterator[tuple[str, dict]]:
     """(event type, body) of the vendor's happened events containing ``needle``, schema-valid."""
-    from emulator import schemas
+    from emulator.readers import schemas
 
     queries = current().queries
     for raw in queries.happened(vendor, needle, time.time(), type_prefix):

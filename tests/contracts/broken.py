@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.consumer import APPLIED, DUPLICATE, STALE, Answer, Consumer, Current, MemoryStore
-from emulator import schemas
 from emulator.core import auth as authn
 from emulator.core import catalogue
-from emulator.vendors import Observation
+from emulator.core.vendor import Observation
+from emulator.readers import schemas
 
 
 @dataclass(frozen=True)

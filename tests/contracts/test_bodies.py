@@ -8,8 +8,8 @@ import json
 import pytest
 
 from contracts import bodies, fuzz
-from emulator import schemas
 from emulator.core import catalogue
+from emulator.readers import schemas
 
 TYPES = [pytest.param(et, id=f"{et.vendor}-{et.name}") for et in catalogue.event_types()]
 

@@ -14,9 +14,9 @@ from contracts.sending import Sender
 from contracts.serving import serve_wsgi
 from emulator.core import auth as authn
 from emulator.core import catalogue
+from emulator.core.vendor import encode
 from emulator.delivery.endpoint import Endpoint
 from emulator.readers import config
-from emulator.vendors import encode
 
 URL = "http://127.0.0.1:9/hooks/"
 

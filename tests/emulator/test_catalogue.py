@@ -6,13 +6,11 @@ expected list below is written out from the vendors' documents so a missing type
 
 from __future__ import annotations
 
-from importlib import resources
-
 import pytest
 
-from emulator import schemas
 from emulator.core import catalogue
-from emulator.vendors import encode
+from emulator.core.vendor import encode
+from emulator.readers import schemas
 
 EXPECTED = {
     "komo": ["CouponIssued", "CouponViewed", "CouponRedemptionSuccess", "CouponRedemptionError"],
@@ -71,7 +69,7 @@ def test_vendor_slugs_are_fixed():
 def test_schema_file_exists_and_is_2020_12(et):
     schema = schemas.load(et.schema_path)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert (resources.files("emulator") / et.schema_path).is_file()
+    assert schemas.file_of(et.schema_path).is_file()
 
 
 @pytest.mark.parametrize("et", ALL, ids=IDS)

@@ -25,7 +25,7 @@ def test_events_json_lists_every_type_with_schema_and_inferred_flag():
         (v, n) for v, names in EXPECTED.items() for n in names
     }
     for row in rows:
-        assert row["schema"].startswith(f"emulator/schemas/{row['vendor']}/")
+        assert row["schema"].startswith(f"emulator/vendors/{row['vendor']}/schemas/")
         assert row["schema"].endswith(".json")
         with open(row["schema_file"], encoding="utf-8") as fh:
             assert json.load(fh)["$schema"].endswith("2020-12/schema")

@@ -10,9 +10,10 @@ import pytest
 
 from emulator.core.auth import ApiKey, Basic, Bearer, Digest, Hmac, NoAuth
 from emulator.core.errors import ConfigError, UsageError
+from emulator.core.vendor import DeliveryProfile, RetryRule
 from emulator.readers import config
 from emulator.readers.config import Settings, Target
-from emulator.vendors import DeliveryProfile, RetryRule, komo, punchh
+from emulator.vendors import komo, punchh
 
 # Test profiles for fabric and rebilly, with timeouts and ladders of their own so that settings are
 # seen to follow the profile given; komo's and punchh's are the real ones.

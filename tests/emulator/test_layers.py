@@ -24,7 +24,7 @@ import pytest
 # Bottom to top. A module may import from its own layer and the layers below, never above.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("emulator.core", "emulator.vendors")),
-    ("readers", ("emulator.readers", "emulator.schemas")),
+    ("readers", ("emulator.readers", "emulator.readers.schemas")),
     ("delivery", ("emulator.delivery",)),
     ("libraries", ("contracts", "emulator.loadgen")),
     ("service", ("emulator.web",)),

@@ -13,8 +13,8 @@ import pytest
 from emulator.core import inject, lifecycle
 from emulator.core.plan import PlannedEvent
 from emulator.core.scenario import plan
+from emulator.core.vendor import encode
 from emulator.readers.scenario_reader import parse
-from emulator.vendors import encode
 
 
 def scenario(text: str):

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from emulator.vendors import EventType
+from emulator.core.vendor import EventType
 
 FOLDER = Path(__file__).parent
 ROOT = FOLDER.parent.parent

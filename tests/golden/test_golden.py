@@ -17,7 +17,7 @@ import pytest
 
 from emulator.cli import main
 from emulator.core import catalogue
-from emulator.vendors import EventType, encode
+from emulator.core.vendor import EventType, encode
 from tests import golden
 
 TYPES = catalogue.event_types()

@@ -14,11 +14,10 @@ import jsonschema
 import pytest
 import yaml
 
-from emulator import schemas
 from emulator.cli.scenario_commands import write_lines
 from emulator.core import catalogue, inject
 from emulator.core.scenario import plan
-from emulator.readers import scenario_schema
+from emulator.readers import scenario_schema, schemas
 from emulator.readers.documents import load
 from tests.scenarios.test_bad_scenarios import BAD
 

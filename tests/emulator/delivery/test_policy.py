@@ -67,7 +67,7 @@ def test_fabric_accepts_any_2xx():
 
 
 def test_an_overridden_ladder_replaces_the_vendors():
-    from emulator.vendors import RetryRule
+    from emulator.core.vendor import RetryRule
 
     rules = (RetryRule(on=("5xx",), delays=(1, 2)),)
     counts: dict[str, int] = {}

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from emulator import schemas
 from emulator.core import catalogue
 from emulator.core.errors import BuildError
-from emulator.vendors import Context, fabric
+from emulator.core.vendor import Context
+from emulator.readers import schemas
+from emulator.vendors import fabric
 from tests.emulator.test_catalogue import EXPECTED
 from tests.emulator.vendors import seed_examples as ex
 

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from emulator import schemas
 from emulator.core import catalogue
-from emulator.vendors import Context, komo
+from emulator.core.vendor import Context
+from emulator.readers import schemas
+from emulator.vendors import komo
 from tests.emulator.vendors import seed_examples as ex
 
 NAMES = [et.name for et in komo.EVENT_TYPES]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from emulator.core import catalogue
-from emulator.vendors import Observation, dig
+from emulator.core.vendor import Observation, dig
 
 TYPES = [pytest.param(et, id=f"{et.vendor}-{et.name}") for et in catalogue.event_types()]
 

@@ -8,11 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from emulator import schemas
 from emulator.core import catalogue
 from emulator.core.errors import BuildError
 from emulator.core.values import EPOCH, epoch_millis, epoch_seconds, iso_seconds
-from emulator.vendors import Context, encode, punchh
+from emulator.core.vendor import Context, encode
+from emulator.readers import schemas
+from emulator.vendors import punchh
 from tests.emulator.vendors import seed_examples as ex
 
 NAMES = [et.name for et in punchh.EVENT_TYPES]

@@ -9,11 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from emulator import schemas
 from emulator.core import catalogue
 from emulator.core.errors import BuildError
 from emulator.core.values import EPOCH
-from emulator.vendors import Context, rebilly
+from emulator.core.vendor import Context
+from emulator.readers import schemas
+from emulator.vendors import rebilly
 from tests.emulator.vendors import seed_examples as ex
 
 NAMES = [et.name for et in rebilly.EVENT_TYPES]

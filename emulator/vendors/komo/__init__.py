@@ -13,7 +13,7 @@ from typing import Any
 
 from emulator.core import values
 from emulator.core.errors import BuildError
-from emulator.vendors import (
+from emulator.core.vendor import (
     Context,
     DeliveryProfile,
     EventType,

@@ -1,12 +1,13 @@
 """Load the JSON Schemas (2020-12) of every event type and validate bodies against them.
 
-Each event type's schema is a file under ``schemas/<vendor>/``; shared parts of a vendor live in that
-folder's ``common.json`` and are reached with relative ``$ref``s, so editors resolve them from disk
+Each event type's schema is a file in its vendor's package, ``emulator/vendors/<slug>/schemas/``;
+shared parts of a vendor live in that folder's ``common.json`` and are reached with relative ``$ref``s, so editors resolve them from disk
 as well. Formats are checked (``uuid``, ``date-time``, ``uri``, ``email``).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -49,13 +50,28 @@ def _is_uri(value: object) -> bool:
     return bool(parts.scheme and (parts.netloc or parts.path)) and " " not in value
 
 
+def folder(slug: str) -> Any:
+    """The ``schemas`` folder of vendor ``slug``'s package (wherever that package lives)."""
+    from emulator.core import catalogue
+
+    module = importlib.import_module(type(catalogue.vendor(slug)).__module__)
+    package = module.__name__ if hasattr(module, "__path__") else module.__name__.rpartition(".")[0]
+    return resources.files(package) / "schemas"
+
+
+def file_of(schema_path: str) -> Any:
+    """The file behind ``schema_path`` (``schemas/<vendor>/<file>``, as ``EventType`` names it)."""
+    slug, _, name = schema_path.removeprefix("schemas/").partition("/")
+    return folder(slug) / name
+
+
 def _files() -> Iterator[tuple[str, Any]]:
-    root = resources.files(__name__)
-    for folder in sorted(root.iterdir(), key=lambda p: p.name):
-        if folder.is_dir() and not folder.name.startswith("_"):
-            for file in sorted(folder.iterdir(), key=lambda p: p.name):
-                if file.name.endswith(".json"):
-                    yield f"{folder.name}/{file.name}", file
+    from emulator.core import catalogue
+
+    for slug in catalogue.VENDORS:
+        for file in sorted(folder(slug).iterdir(), key=lambda p: p.name):
+            if file.name.endswith(".json"):
+                yield f"{slug}/{file.name}", file
 
 
 @cache

@@ -13,7 +13,7 @@ from typing import Any
 
 from emulator.core import values
 from emulator.core.fakedata import Person
-from emulator.vendors import Context
+from emulator.core.vendor import Context
 
 _CURRENCIES = ("USD", "USD", "USD", "EUR", "GBP", "CAD")
 # Mostly item discounts, as in Rebilly's default context.

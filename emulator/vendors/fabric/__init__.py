@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from emulator.core import values
 from emulator.core.errors import BuildError
-from emulator.vendors import (
+from emulator.core.vendor import (
     Context,
     DeliveryProfile,
     EventType,

@@ -18,7 +18,7 @@ from typing import Any
 from emulator.core import values
 from emulator.core.errors import BuildError
 from emulator.core.fakedata import MenuItem, Person
-from emulator.vendors import (
+from emulator.core.vendor import (
     Context,
     DeliveryProfile,
     EventType,
@@ -28,7 +28,7 @@ from emulator.vendors import (
     single,
     text_or_none,
 )
-from emulator.vendors.punchh_payload import money, payload
+from emulator.vendors.punchh.payload import money, payload
 
 SLUG = "punchh"
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from emulator.core import values
 from emulator.core.errors import BuildError
-from emulator.vendors import (
+from emulator.core.vendor import (
     Context,
     DeliveryProfile,
     EventType,
@@ -40,8 +40,8 @@ from emulator.vendors import (
     single,
     text_or_none,
 )
-from emulator.vendors import rebilly_resources as res
-from emulator.vendors.rebilly_resources import (
+from emulator.vendors.rebilly import resources as res
+from emulator.vendors.rebilly.resources import (
     RebillyCoupon,
     RebillyCustomer,
 )
