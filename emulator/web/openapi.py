@@ -49,7 +49,7 @@ def document(secured: bool) -> dict[str, Any]:
                 "Attempt": models.ATTEMPT,
                 "EventRequest": models.EVENT_REQUEST,
                 "RunRequest": models.RUN_REQUEST,
-                **resources.rebilly_components(),
+                **resources.components(),
             },
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "the API token"},
