@@ -83,6 +83,11 @@ def resources() -> dict[str, Any]:
     }
 
 
+def _verifying() -> str:
+    """The titles of the vendors that send a verification GET."""
+    return ", ".join(v.title for v in catalogue.VENDORS.values() if v.profile.verification_get)
+
+
 def sink() -> dict[str, Any]:
     vendor = {
         "name": "vendor",
@@ -113,7 +118,7 @@ def sink() -> dict[str, Any]:
     }  # fmt: skip
     sink_ops: dict[str, Any] = {
         "get": {
-            "summary": "Punchh's verification GET and health ping (any vendor)",
+            "summary": f"the verification GET ({_verifying()}) and health ping (any vendor)",
             "responses": {
                 "200": json_answer({"type": "object", "required": ["ok", "vendor"]}, "verified"),
                 **refused,
@@ -147,7 +152,7 @@ def sink() -> dict[str, Any]:
         },
         "/sink/probe/coupon": {
             "get": {
-                "summary": "the status (and Rebilly revision) the sink holds for a coupon",
+                "summary": "the status (and revision, where the vendor has one) the sink holds for a coupon",
                 "tags": ["sink"], "security": [],
                 "parameters": [
                     query("vendor", {"type": "string", "minLength": 1}, "vendor slug", required=True),
