@@ -77,7 +77,7 @@ def _specific(slug: str) -> list[tuple[str, str, Callable[[checks.Run], str], bo
     """The cases for rules this vendor documents; each rule read from the vendor's own facts."""
     profile = catalogue.vendor(slug).profile
     found: list[tuple[str, str, Callable[[checks.Run], str], bool]] = []
-    if slug in checks.PRECEDENCE:
+    if catalogue.vendor(slug).precedence is not None:
         found.append(("precedence-out-of-order", "does not let an older event arriving late win",
                       checks.precedence_out_of_order, True))  # fmt: skip
     if profile.batching:

@@ -278,17 +278,16 @@ def fuzz_no_5xx(run: Run) -> str:
 
 # --- vendor-specific ---------------------------------------------------------------------------
 
-# The two events of one coupon a precedence case sends newest first: statuses differ, so the probe
-# shows which one won; the newer one has the higher revision (rebilly) or timestamp (punchh).
-PRECEDENCE: Mapping[str, tuple[tuple[str, float], tuple[str, float]]] = {
-    "rebilly": (("coupon-issued", 0), ("coupon-expired", 60)),
-    "punchh": (("coupon-issuance-unlock", 0), ("coupon-void", 60)),
-}
 BATCH_SIZE = 3
 
 
 def precedence_out_of_order(run: Run) -> str:
-    old, new = bodies.lifecycle(run.vendor, PRECEDENCE[run.vendor], run.seed)
+    # The vendor's two steps of one coupon, sent newest first: their statuses differ, so the
+    # probe shows which one won; the newer one has the higher order key (revision, timestamp).
+    steps = run.module.precedence
+    if steps is None:
+        raise CaseSkipped(f"{run.vendor} documents no order key between events of one coupon")
+    old, new = bodies.lifecycle(run.vendor, steps, run.seed)
     newer, older = run.module.observe(new)[0], run.module.observe(old)[0]
     first = run.send(encode(new))
     run.expect_success(first, "the newer event of a coupon")

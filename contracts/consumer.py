@@ -1,4 +1,4 @@
-"""The consumer core: what a correct webhook consumer of all four vendors does, with no web framework.
+"""The consumer core: what a correct webhook consumer of every vendor does, with no web framework.
 
 API (stable; the reference consumer and the emulator's built-in sink both mount it)::
 
@@ -12,20 +12,22 @@ API (stable; the reference consumer and the emulator's built-in sink both mount 
     store.applied(vendor, key) -> int; store.coupon(vendor, coupon_id) -> Current | None; store.clear()
 
 ``handle`` takes the request as received: ``url`` is the full URL with the raw request target (path
-and query exactly as sent: Punchh's HMAC signs them), ``headers`` any mapping (looked up
+and query exactly as sent: an HMAC signature covers them), ``headers`` any mapping (looked up
 case-insensitively), ``body`` the raw bytes. It does, in order:
 
 1. an unknown vendor: 404;
 2. authentication per the vendor's settings, with ``emulator.core.auth``'s ``verify`` (the one the
    emulator signs with): a failure is 401 and nothing is read or applied; Digest answers a request
    without valid credentials with a 401 challenge and accepts only nonces it issued;
-3. ``GET``: Punchh's verification and health ping (any vendor): 200;
+3. ``GET``: the verification GET of vendors that send one (``verification_get``) and a health
+   ping (any vendor): 200;
 4. a body that is not a JSON object: 400, never a 5xx;
 5. each event the body carries, read by the vendor's own ``observe``: an unknown type, or one
    without a dedupe key, is acknowledged and ignored; a dedupe key seen before is acknowledged and
-   not applied again; an event older than the one its coupon holds (rebilly ``revision``, punchh
-   ``timestamp``) is recorded but does not win;
-6. 200 with counts, for every vendor (Punchh counts only 200 and 202 as delivered).
+   not applied again; an event older than the one its coupon holds (by the vendor's order key,
+   ``Observation.order``: a revision, a timestamp) is recorded but does not win;
+6. 200 with counts, for every vendor (some count only some 2xx codes as delivered: their
+   profile's ``success``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
     ├── UsageError                bad input from the user: exit code 2, one clear paragraph
     │   ├── UnknownNameError      a vendor or event type that does not exist; lists the valid names
     │   └── ConfigError           a delivery settings file or section: file:line:column, key path
-    └── BuildError                a builder was asked for something its vendor cannot produce
+    ├── BuildError                a builder was asked for something its vendor cannot produce
+    └── ResourceGone              a vendor resource no event names, or one deleted in its lifecycle
 
 Messages say what was asked, why it failed and what to do instead.
 """
@@ -64,6 +65,17 @@ class ConfigError(UsageError):
 
 class BuildError(EmulatorError):
     """A builder cannot produce the requested body (wrong state for the event, bad override)."""
+
+
+class ResourceGone(EmulatorError, LookupError):
+    """A vendor resource that no event which has happened names, or that its lifecycle deleted.
+
+    The service answers 404 with the message as the problem's detail.
+    """
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(detail)
 
 
 def _closest(name: str, valid: tuple[str, ...]) -> str | None:

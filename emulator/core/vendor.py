@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from emulator.core.fakedata import FakeData
+from emulator.core.resources import ResourceRoute
 from emulator.core.values import EPOCH
 
 # Where the emulator serves the resources that payload links point at (rebilly `_links`, fabric
@@ -194,6 +195,16 @@ class Vendor(Protocol):
     def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """``body`` relabelled as an event type the vendor does not send (yet): consumers must
         acknowledge such events and ignore them."""
+
+    # Web-side facts: what the service and the contract suite read from each vendor.
+    # The resources its payload links point at, served under ``/vendors/<slug>/``.
+    resources: tuple[ResourceRoute, ...]
+    # The auth it uses towards the built-in sink: ``type`` (one of ``profile.auth_types``) and any
+    # fields that are not credentials; the sink's settings add the credentials.
+    sink_auth: Mapping[str, str]
+    # Two steps (event type, seconds after the first) of one coupon, the later of which must win
+    # even when it arrives first: the vendor documents an order key. None: no such rule.
+    precedence: tuple[tuple[str, float], tuple[str, float]] | None
 
 
 def single(vendor: str, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

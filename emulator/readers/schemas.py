@@ -106,5 +106,19 @@ def validator(schema_path: str) -> Draft202012Validator:
 
 def errors(schema_path: str, body: Mapping[str, Any]) -> list[str]:
     """Every way ``body`` breaks its schema, as ``key.path: message`` lines; empty when valid."""
-    found = sorted(validator(schema_path).iter_errors(body), key=lambda e: list(map(str, e.path)))
+    return _lines(validator(schema_path), body)
+
+
+def errors_in(schema: Mapping[str, Any], body: Any) -> list[str]:
+    """Every way ``body`` breaks an inline ``schema`` (a vendor resource's), as ``errors`` lists
+    them; its ``$ref``s may name schema files as ``schemas/<vendor>/<file>#...``."""
+    root = BASE_URI.removesuffix("schemas/")  # where "schemas/<vendor>/<file>" resolves
+    inline = Draft202012Validator(
+        {"$id": root + "inline.json", **schema}, registry=registry(), format_checker=FORMAT_CHECKER
+    )
+    return _lines(inline, body)
+
+
+def _lines(checker: Draft202012Validator, body: Any) -> list[str]:
+    found = sorted(checker.iter_errors(body), key=lambda e: list(map(str, e.path)))
     return [f"{'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in found]

@@ -116,7 +116,7 @@ ATTEMPT = _object(
         "status", "response_headers", "response_body", "error", "outcome",
     ],
     delivery_id=ID,
-    number={"type": "integer", "minimum": 0, "description": "0: Punchh's verification GET"},
+    number={"type": "integer", "minimum": 0, "description": "0: the verification GET"},
     started_at=TIME,
     duration_ms={"type": "number", "minimum": 0},
     method={"type": "string"},
@@ -128,7 +128,7 @@ ATTEMPT = _object(
     error=nullable({"type": "string"}),
     outcome={
         "enum": [*STATUSES, "verified"],
-        "description": "pending: a retry was scheduled; verified: Punchh's GET was answered 200",
+        "description": "pending: a retry was scheduled; verified: the verification GET was answered 200",
     },
 )  # fmt: skip
 DELIVERY_DETAIL = _object(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulator import __version__
+from emulator.core import catalogue
 from emulator.web import models
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -31,7 +32,7 @@ def document(secured: bool) -> dict[str, Any]:
         "info": {
             "title": "coupon-emulator",
             "version": __version__,
-            "summary": "Emulated coupon webhooks of Komo, fabric Offers, Rebilly and PAR Punchh",
+            "summary": f"Emulated coupon webhooks of {_titles()}",
             "description": (
                 "Trigger events and runs, read every delivery and attempt, resend. Errors are "
                 "RFC 9457 problem documents. Lists are paged newest first: pass a page's "
@@ -49,7 +50,7 @@ def document(secured: bool) -> dict[str, Any]:
                 "Attempt": models.ATTEMPT,
                 "EventRequest": models.EVENT_REQUEST,
                 "RunRequest": models.RUN_REQUEST,
-                **resources.rebilly_components(),
+                **resources.components(),
             },
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "the API token"},
@@ -61,6 +62,12 @@ def document(secured: bool) -> dict[str, Any]:
             },
         },
     }
+
+
+def _titles() -> str:
+    """The vendors' titles as a phrase: ``A, B, C and D``."""
+    titles = [v.title for v in catalogue.VENDORS.values()]
+    return " and ".join(filter(None, (", ".join(titles[:-1]), titles[-1])))
 
 
 def query_parameters(doc: dict[str, Any]) -> dict[tuple[str, str], frozenset[str]]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.core import catalogue
+from emulator.core.resources import JSON, ResourceRoute
 from emulator.web import models
+from emulator.web import resources as vendor_resources
 from emulator.web.openapi import (
     PAGING,
     RESOURCE_ID,
@@ -52,17 +54,19 @@ def dashboard(security: list[Any]) -> dict[str, Any]:
     }
 
 
-def _resource(summary: str, params: list[str], schema: Any) -> dict[str, Any]:
+def _resource(route: ResourceRoute) -> dict[str, Any]:
     parameters = [
-        {"name": p, "in": "path", "required": True, "schema": RESOURCE_ID} for p in params
+        {"name": p, "in": "path", "required": True, "schema": RESOURCE_ID} for p in route.parameters
     ]
+    if route.media_type == JSON:
+        answer = json_answer(vendor_resources.schema(route), route.answer)
+    else:
+        binary = {"type": "string", "format": "binary"}
+        answer = {"description": route.answer, "content": {route.media_type: {"schema": binary}}}
     return {
         "get": operation(
-            summary,
-            {
-                "200": json_answer(schema),
-                "404": problem_answer("unknown, or deleted in its lifecycle"),
-            },
+            route.summary,
+            {"200": answer, "404": problem_answer("unknown, or deleted in its lifecycle")},
             [],
             parameters=parameters,
             tag="vendor resources",
@@ -71,38 +75,17 @@ def _resource(summary: str, params: list[str], schema: Any) -> dict[str, Any]:
 
 
 def resources() -> dict[str, Any]:
-    from emulator.web import resources as vendor_resources
-
-    png = {
-        "description": "the redeemable's image",
-        "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
-    }
-    image = _resource("a Punchh redeemable's image", ["redeemable_id"], {})
-    image["get"]["responses"]["200"] = png
-    base = "/vendors"
+    """Every vendor's resources, at the paths the vendor declares."""
     return {
-        f"{base}/rebilly/coupons/{{coupon_id}}": _resource(
-            "a Rebilly coupon in its current state", ["coupon_id"], vendor_resources.REBILLY_COUPON
-        ),
-        f"{base}/rebilly/coupons-redemptions/{{redemption_id}}": _resource(
-            "a Rebilly coupon redemption", ["redemption_id"], vendor_resources.REBILLY_REDEMPTION
-        ),
-        f"{base}/rebilly/customers/{{customer_id}}": _resource(
-            "the Rebilly customer a coupon is held for",
-            ["customer_id"],
-            vendor_resources.REBILLY_CUSTOMER,
-        ),
-        f"{base}/fabric/api-offers/coupons/{{coupon_id}}": _resource(
-            "a fabric coupon in its current state", ["coupon_id"], vendor_resources.FABRIC_COUPON
-        ),
-        f"{base}/fabric/api-offers/promotions/{{promotion_id}}/coupon-codes/{{code}}": _resource(
-            "a fabric coupon code", ["promotion_id", "code"], vendor_resources.FABRIC_CODE
-        ),
-        f"{base}/fabric/api-offers/redemptions/{{redemption_id}}": _resource(
-            "a fabric redemption", ["redemption_id"], vendor_resources.FABRIC_REDEMPTION
-        ),
-        f"{base}/punchh/redeemables/{{redeemable_id}}/image.png": image,
+        vendor_resources.path(v.slug, route): _resource(route)
+        for v in catalogue.VENDORS.values()
+        for route in v.resources
     }
+
+
+def _verifying() -> str:
+    """The titles of the vendors that send a verification GET."""
+    return ", ".join(v.title for v in catalogue.VENDORS.values() if v.profile.verification_get)
 
 
 def sink() -> dict[str, Any]:
@@ -135,7 +118,7 @@ def sink() -> dict[str, Any]:
     }  # fmt: skip
     sink_ops: dict[str, Any] = {
         "get": {
-            "summary": "Punchh's verification GET and health ping (any vendor)",
+            "summary": f"the verification GET ({_verifying()}) and health ping (any vendor)",
             "responses": {
                 "200": json_answer({"type": "object", "required": ["ok", "vendor"]}, "verified"),
                 **refused,
@@ -169,7 +152,7 @@ def sink() -> dict[str, Any]:
         },
         "/sink/probe/coupon": {
             "get": {
-                "summary": "the status (and Rebilly revision) the sink holds for a coupon",
+                "summary": "the status (and revision, where the vendor has one) the sink holds for a coupon",
                 "tags": ["sink"], "security": [],
                 "parameters": [
                     query("vendor", {"type": "string", "minLength": 1}, "vendor slug", required=True),

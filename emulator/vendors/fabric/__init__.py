@@ -19,6 +19,7 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +34,7 @@ from emulator.core.vendor import (
     dig,
     text_or_none,
 )
+from emulator.vendors.fabric.resources import ROUTES
 
 SLUG = "fabric"
 SPECVERSION = "v1"
@@ -113,6 +115,11 @@ class Fabric:
     title = "fabric Offers"
     event_types = EVENT_TYPES
     profile = PROFILE
+    # Web-side facts: resources served, auth towards the built-in sink, precedence case.
+    # The strongest auth fabric documents; no ordering rule (the event received last is held).
+    resources = ROUTES
+    sink_auth = MappingProxyType({"type": "api-key", "header": "x-api-key"})
+    precedence = None
 
     def new_coupon(self, ctx: Context) -> FabricCoupon:
         coupon_id = values.object_id(ctx.rng, ctx.now)

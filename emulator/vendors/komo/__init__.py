@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any
 
 from emulator.core import values
@@ -85,6 +86,12 @@ class Komo:
     title = "Komo"
     event_types = EVENT_TYPES
     profile = PROFILE
+    # Web-side facts: resources served, auth towards the built-in sink, precedence case.
+    # Komo documents no auth (its auth types are our choice), so none towards the sink; no resources
+    # and no ordering rule.
+    resources = ()
+    sink_auth = MappingProxyType({"type": "none"})
+    precedence = None
 
     def new_coupon(self, ctx: Context) -> KomoCoupon:
         rng, fake = ctx.rng, ctx.fake

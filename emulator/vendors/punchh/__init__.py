@@ -13,6 +13,7 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from emulator.core import values
@@ -29,6 +30,7 @@ from emulator.core.vendor import (
     text_or_none,
 )
 from emulator.vendors.punchh.payload import money, payload
+from emulator.vendors.punchh.resources import ROUTES
 
 SLUG = "punchh"
 
@@ -190,6 +192,12 @@ class Punchh:
     title = "PAR Punchh"
     event_types = EVENT_TYPES
     profile = PROFILE
+    # Web-side facts: resources served, auth towards the built-in sink, precedence case.
+    # The strongest auth Punchh documents; the timestamp orders events, so an unlock arriving after
+    # the void must not win.
+    resources = ROUTES
+    sink_auth = MappingProxyType({"type": "hmac-sha256"})
+    precedence = ((UNLOCK, 0), (VOID, 60))
 
     def new_coupon(self, ctx: Context) -> PunchhCoupon:
         rng = ctx.rng

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from emulator.core import values
@@ -99,6 +100,12 @@ class Rebilly:
     title = "Rebilly"
     event_types = EVENT_TYPES
     profile = PROFILE
+    # Web-side facts: resources served, auth towards the built-in sink, precedence case.
+    # The strongest auth Rebilly documents; the revision orders events, so an issue arriving after
+    # the expiry (revision 1) must not win.
+    resources = res.ROUTES
+    sink_auth = MappingProxyType({"type": "digest"})
+    precedence = ((ISSUED, 0), (EXPIRED, 60))
 
     def new_coupon(self, ctx: Context) -> RebillyCoupon:
         """A draft coupon, scheduled to start within two weeks, held for one customer."""

@@ -3,16 +3,20 @@
 The state is what ``rebilly.Rebilly.apply`` evolves; the ``*_wire`` functions render it in
 Rebilly's shapes (``Coupon.yaml``, ``CouponRedemption.yaml``, ``Customer.yaml``), key order as
 Rebilly's samples print it. Pure, like every vendor module: randomness and time come from ``ctx``.
+``ROUTES`` are where the events' ``_links`` point: each answers with the resource embedded in the
+latest event that names it, since Rebilly's events embed their resources whole.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from emulator.core import values
 from emulator.core.fakedata import Person
+from emulator.core.resources import History, Render, ResourceRoute, needle, unseen
 from emulator.core.vendor import Context
 
 _CURRENCIES = ("USD", "USD", "USD", "EUR", "GBP", "CAD")
@@ -192,3 +196,48 @@ def customer_wire(customer: RebillyCustomer, href: str) -> dict[str, Any]:
         "revision": 0,
         "_links": links((href, "self")),
     }
+
+
+# --- served resources ----------------------------------------------------------------------
+
+
+def _embedded(field: str, embedded: str, what: str) -> Render:
+    """The ``_embedded[embedded]`` of the latest event whose ``field`` is the path's one id."""
+
+    def render(params: Mapping[str, str], history: History) -> Any:
+        (ident,) = params.values()
+        found = None
+        for _, body in history(needle(field, ident), ""):
+            if body.get(field) == ident and isinstance(body["_embedded"].get(embedded), dict):
+                found = body["_embedded"][embedded]
+        if found is None:
+            raise unseen("rebilly", what, ident)
+        return found
+
+    return render
+
+
+def _schema(name: str) -> dict[str, str]:
+    return {"$ref": f"schemas/rebilly/common.json#/$defs/{name}"}
+
+
+ROUTES = (
+    ResourceRoute(
+        "coupons/{coupon_id}",
+        "a Rebilly coupon in its current state",
+        _embedded("couponId", "coupon", "coupon"),
+        _schema("coupon"),
+    ),
+    ResourceRoute(
+        "coupons-redemptions/{redemption_id}",
+        "a Rebilly coupon redemption",
+        _embedded("redemptionId", "redemption", "coupon redemption"),
+        _schema("redemption"),
+    ),
+    ResourceRoute(
+        "customers/{customer_id}",
+        "the Rebilly customer a coupon is held for",
+        _embedded("customerId", "customer", "customer"),
+        _schema("customer"),
+    ),
+)

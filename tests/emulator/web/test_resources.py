@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 import uuid
 import zlib
 
 import pytest
 
-from emulator.web import resources
+from emulator.core import catalogue
+from emulator.readers import schemas
+from emulator.vendors.punchh import resources
 
 EVERY_HOUR = """\
 events:
@@ -148,3 +151,43 @@ def test_the_image_is_a_valid_png_of_the_seed_colour():
     idat = data[data.index(b"IDAT") + 4 :]
     rows = zlib.decompress(idat[: data.index(b"IEND") - data.index(b"IDAT") - 8])
     assert rows == (b"\x00" + b"\x12\x34\x56" * 4) * 4
+
+
+def _strings(node):
+    if isinstance(node, dict):
+        node = list(node.values())
+    if isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+    elif isinstance(node, str):
+        yield node
+
+
+def _pattern(route):
+    return re.compile("^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(route.path)) + "$")
+
+
+@pytest.mark.parametrize("slug", list(catalogue.VENDORS))
+def test_every_link_is_a_declared_resource_that_answers_as_declared(service, slug):
+    """Every link of every event type points at a route the vendor declares; each route answers
+    200 at least once, in its media type and valid under its schema, or 404 once deleted."""
+    vendor = catalogue.vendor(slug)
+    routes = [(route, _pattern(route)) for route in vendor.resources]
+    base = f"{service.url}/vendors/{slug}/"
+    answered = set()
+    for et in vendor.event_types:
+        body = _trigger(service, slug, et.name)
+        for link in (s for s in _strings(body) if s.startswith(base)):
+            path = link.removeprefix(base)
+            matching = [route for route, pattern in routes if pattern.match(path)]
+            assert len(matching) == 1, f"{et.name}: {link} matches {len(matching)} declared routes"
+            (route,) = matching
+            status, kind, data = _get(link)
+            if status == 404:  # deleted in its lifecycle (this very event may delete it)
+                assert kind == "application/problem+json", (et.name, link)
+                continue
+            assert (status, kind) == (200, route.media_type), (et.name, link, data[:200])
+            if route.schema is not None:
+                assert schemas.errors_in(route.schema, json.loads(data)) == [], (et.name, link)
+            answered.add(route.path)
+    assert answered == {route.path for route in vendor.resources}
