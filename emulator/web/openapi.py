@@ -17,8 +17,11 @@ RESOURCE_ID = {"type": "string", "minLength": 1, "maxLength": 200}
 
 
 def document(secured: bool) -> dict[str, Any]:
+    from emulator.core import catalogue
     from emulator.web import openapi_open, resources
 
+    *others, last = (v.title for v in catalogue.VENDORS.values())
+    titles = f"{', '.join(others)} and {last}" if others else last
     guarded = [{"bearer": []}] if secured else []
     dashboard = [{"bearer": []}, {"basic": []}] if secured else []
     paths: dict[str, Any] = {}
@@ -31,7 +34,7 @@ def document(secured: bool) -> dict[str, Any]:
         "info": {
             "title": "coupon-emulator",
             "version": __version__,
-            "summary": "Emulated coupon webhooks of Komo, fabric Offers, Rebilly and PAR Punchh",
+            "summary": f"Emulated coupon webhooks of {titles}",
             "description": (
                 "Trigger events and runs, read every delivery and attempt, resend. Errors are "
                 "RFC 9457 problem documents. Lists are paged newest first: pass a page's "
