@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from emulator import __version__
 from emulator.cli import argtypes, scenario_commands, serve
@@ -40,10 +41,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    vendors = _vendors()
     parser = argparse.ArgumentParser(
         prog="coupon-emulator",
         description=(
-            "Emulate the coupon webhooks of Komo, fabric Offers, Rebilly and PAR Punchh: "
+            f"Emulate the coupon webhooks of {_listed([v.title for v in vendors], 'and')}: "
             "list their event types, build spec-compliant bodies, and deliver them."
         ),
         epilog="Run 'coupon-emulator COMMAND --help' for a command's options.",
@@ -58,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example: coupon-emulator events --vendor punchh --json",
     )
     events.add_argument(
-        "--vendor", metavar="V", help="only this vendor (komo, fabric, rebilly, punchh)"
+        "--vendor", metavar="V", help=f"only this vendor ({', '.join(v.slug for v in vendors)})"
     )
     events.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
     events.set_defaults(command=cmd_events)
@@ -72,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="Example: coupon-emulator sample rebilly coupon-redeemed --seed 7 --json",
     )
-    sample.add_argument("vendor", metavar="V", help="vendor slug: komo, fabric, rebilly or punchh")
+    sample.add_argument("vendor", metavar="V", help=_slug_help())
     sample.add_argument(
         "event", metavar="EVENT", help="event type, as listed by 'coupon-emulator events'"
     )
@@ -149,7 +151,7 @@ def _delivery_parsers(sub: argparse._SubParsersAction) -> None:
             "--target http://127.0.0.1:9000/hooks/punchh --config settings.yaml"
         ),
     )
-    send.add_argument("vendor", metavar="V", help="vendor slug: komo, fabric, rebilly or punchh")
+    send.add_argument("vendor", metavar="V", help=_slug_help())
     send.add_argument(
         "event", metavar="EVENT", help="event type, as listed by 'coupon-emulator events'"
     )
@@ -201,6 +203,22 @@ def _delivery_parsers(sub: argparse._SubParsersAction) -> None:
     resume.set_defaults(command=_lazy("cmd_resume"))
 
 
+def _vendors() -> list[Any]:
+    """The catalogue's vendors, which the help lists (the catalogue is imported on first parse)."""
+    from emulator.core import catalogue
+
+    return list(catalogue.VENDORS.values())
+
+
+def _slug_help() -> str:
+    return f"vendor slug: {_listed([v.slug for v in _vendors()], 'or')}"
+
+
+def _listed(names: Sequence[str], last: str) -> str:
+    """``a, b and c`` (``last`` is the word before the last name)."""
+    return f" {last} ".join((", ".join(names[:-1]), names[-1])) if len(names) > 1 else names[0]
+
+
 def _lazy(name: str) -> Command:
     def command(args: argparse.Namespace) -> int:
         from emulator.cli import delivery_commands as commands
@@ -236,7 +254,7 @@ def cmd_events(args: argparse.Namespace) -> int:
         note = "  (inferred: not documented by the vendor)" if r["inferred"] else ""
         print(f"{r['vendor']:<8} {r['name']:<{width}}  {r['summary']}{note}")
     print(
-        f"\n{len(rows)} event types. Schemas: emulator/schemas/<vendor>/; 'events --json' names each file."
+        f"\n{len(rows)} event types. Schemas: each vendor package's schemas/ folder; 'events --json' names each file."
     )
     return EXIT_OK
 

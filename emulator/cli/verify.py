@@ -106,7 +106,7 @@ def consumers_from_flags(flags: list[str], settings: Any) -> dict[str, str]:
         elif base is not None:
             raise UsageError(
                 f"--consumer {flag!r}: only one bare URL (a base for every vendor) may be given; "
-                f"name the vendor for the others, e.g. --consumer punchh={flag}"
+                f"name the vendor for the others, e.g. --consumer {next(iter(catalogue.VENDORS))}={flag}"
             )
         else:
             base = flag

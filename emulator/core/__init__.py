@@ -6,5 +6,6 @@ clock or global randomness. Seed, clock readings and ids come in as arguments, s
 give the same bytes on any machine and any day. They import nothing from the layers above them
 (``emulator.readers``, ``emulator.delivery``, ``emulator.loadgen``, ``emulator.web``,
 ``emulator.cli``, ``contracts``) and no I/O or web module (sockets, SQLite, threads, files, flask,
-requests).
+requests). Which vendors exist beyond the built-in ones is the one fact taken from the
+environment, read by the top-level package (``emulator.EXTRA_VENDORS``) and handed to the catalogue.
 """

@@ -62,6 +62,9 @@ def simple_plan(
 
 
 def builder_extras(settings: Any) -> dict[str, Any]:
-    """What the vendor builders need from delivery settings: Punchh's timestamp unit, if set."""
-    punchh = settings.vendors.get("punchh")
-    return {"timestamp_unit": punchh.timestamp_unit} if punchh and punchh.timestamp_unit else {}
+    """What the vendor builders need from delivery settings: the ``timestamp_unit`` of a vendor
+    whose profile has ``timestamp_units``. One run-wide unit: the first configured vendor's."""
+    for target in settings.vendors.values():
+        if target.timestamp_unit:
+            return {"timestamp_unit": target.timestamp_unit}
+    return {}

@@ -75,7 +75,7 @@ class Flow:
     """``coupons`` coupons of one vendor, each living through ``steps``.
 
     Coupons start at ``start`` seconds, then ``1/rate`` apart, or spread evenly with jitter over
-    ``spread`` seconds, or all at once. ``fixed`` holds field overrides (coupons.OVERRIDES).
+    ``spread`` seconds, or all at once. ``fixed`` holds field overrides (``Vendor.fixed_fields``).
     """
 
     name: str
@@ -127,7 +127,7 @@ def plan(
     """Every event of ``scenario`` in due order; ``due`` is seconds after ``start``.
 
     ``seed`` and ``start`` default to the scenario's (then 0 and values.EPOCH); ``extras`` reach
-    the vendor builders (``timestamp_unit``, fabric's tenant). Events due at the same time come
+    the vendor builders (``timestamp_unit``; a vendor's ``fixed_extras`` add the flow's). Events due at the same time come
     in flow order. ``only`` plans just those flows (by index): flows are independent, so merging
     separate plans of them by (due, flow index) gives exactly the whole plan.
     """
@@ -180,14 +180,13 @@ class _Planner:
             ctx = Context(
                 rng=random.Random(0), now=self.start, fake=self.fake, links_base=links_base
             )
-            ctx.extras = dict(extras)
-            if flow.vendor == "fabric" and "tenant_id" in flow.fixed:
-                ctx.extras["fabric_tenant_id"] = flow.fixed["tenant_id"]
+            vendor = catalogue.vendor(flow.vendor)
+            ctx.extras = {**extras, **vendor.fixed_extras(flow.fixed)}
             digest = hashlib.sha256(f"{self.seed}:{flow.name}".encode()).digest()
             run = _FlowRun(
                 flow,
-                catalogue.vendor(flow.vendor),
-                lifecycle.machine(flow.vendor),
+                vendor,
+                vendor.machine,
                 index,
                 ctx,
                 random.Random(f"{self.seed}:{flow.name}:arrivals"),

@@ -11,13 +11,17 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Protocol
 
-from emulator.core.fakedata import FakeData
+from emulator.core.fakedata import FakeData, Person
 from emulator.core.resources import ResourceRoute
 from emulator.core.values import EPOCH
+
+if TYPE_CHECKING:
+    from emulator.core.lifecycle import Machine
 
 # Where the emulator serves the resources that payload links point at (rebilly `_links`, fabric
 # `callbackUrls`). Configurable per run; this is the service's default address.
@@ -93,6 +97,16 @@ class DeliveryProfile:
     content_type: str = "application/json"
     user_agent: str = ""  # empty: the emulator's own
     unverified: tuple[str, ...] = ()
+    # Per auth type, the values its optional fields take unless the settings give them, where the
+    # vendor's differ from the emulator's defaults (e.g. ``{"basic": {"scheme": "basic"}}`` for a
+    # vendor that writes the scheme in lowercase).
+    auth_defaults: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType({}), hash=False
+    )
+    # The units of the epoch timestamps the vendor sends, the default first; empty when it sends
+    # none. A non-empty tuple enables the ``timestamp_unit`` setting, which reaches the builders as
+    # ``ctx.extras["timestamp_unit"]``.
+    timestamp_units: tuple[str, ...] = ()
 
     def rule_for(self, kind: str, status: int | None = None) -> RetryRule | None:
         """The rule of this profile that governs a failure (see ``match_rule``)."""
@@ -166,13 +180,70 @@ def text_or_none(value: Any) -> str | None:
     return str(value)
 
 
+@dataclass(frozen=True)
+class FixedField:
+    """One field a scenario's flow may fix (its ``coupon:`` section). ``unique``: it identifies the
+    coupon, so coupons of a flow need distinct values (a ``{n}`` template in text, counting up from
+    an integer).
+
+    Kinds (checked by the scenario reader, typed in the published JSON Schema): uuid, object-id,
+    text, code (text or a number), int64, amount, percent, choice (one of ``choices``) and
+    discount (``{type: fixed, amount, currency}`` or ``{type: percent, value}``).
+    """
+
+    kind: str
+    unique: bool = False
+    choices: tuple[str, ...] = ()
+    max_length: int | None = None
+    help: str = ""
+
+
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
 class Vendor(Protocol):
-    """What each vendor module provides; the catalogue lists one instance per vendor."""
+    """What each vendor package provides; the catalogue lists one instance per vendor.
+
+    A vendor class may subclass this protocol to inherit the defaults of the optional members
+    (everything from ``planning_cost`` on); the others it must define.
+    """
 
     slug: str
     title: str
     event_types: tuple[EventType, ...]
     profile: DeliveryProfile
+    # The strict coupon life (``emulator.core.lifecycle.Machine``): which events may follow which.
+    machine: Machine
+
+    # --- optional members, with their defaults -------------------------------------------------
+    # Relative cost of building one event, to balance planning across processes (1.0: komo's).
+    planning_cost: float = 1.0
+    # The fields a scenario's flow may fix, by name (the ``coupon:`` section of a flow).
+    fixed_fields: Mapping[str, FixedField] = _NOTHING
+    # The coupon fields that a scenario's shared users, offers and sites give each coupon they
+    # hold, by kind (``users``, ``offers``, ``sites``); a kind the vendor lacks is left out.
+    shared_fields: Mapping[str, tuple[str, ...]] = _NOTHING
+
+    def with_fixed(self, coupon: Any, values: Mapping[str, Any]) -> Any:
+        """``coupon`` with a flow's fixed fields (``values``, already numbered for this coupon).
+
+        By default each value replaces the coupon's field of that name."""
+        return replace(coupon, **values)
+
+    def fixed_conflict(self, values: Mapping[str, Any], events: set[str]) -> tuple[str, str] | None:
+        """The fixed field that contradicts a flow able to send ``events``, and why; None when
+        ``values`` fit every step."""
+        return None
+
+    def fixed_extras(self, values: Mapping[str, Any]) -> Mapping[str, Any]:
+        """What a flow's fixed fields add to its builders' ``ctx.extras`` (fields that belong to the
+        whole run rather than to one coupon)."""
+        return _NOTHING
+
+    def as_person(self, coupon: Any, person: Person) -> Any:
+        """``coupon`` held by ``person``: a shared user's template takes the scenario's person (the
+        same name and email across vendors). By default the coupon is left as it is."""
+        return coupon
 
     def new_coupon(self, ctx: Context) -> Any:
         """A fresh coupon's identity (ids, owner, offer, code), before any event happened to it."""
@@ -197,14 +268,15 @@ class Vendor(Protocol):
         acknowledge such events and ignore them."""
 
     # Web-side facts: what the service and the contract suite read from each vendor.
-    # The resources its payload links point at, served under ``/vendors/<slug>/``.
-    resources: tuple[ResourceRoute, ...]
+    # The resources its payload links point at, served under ``/vendors/<slug>/``. Default: none.
+    resources: tuple[ResourceRoute, ...] = ()
     # The auth it uses towards the built-in sink: ``type`` (one of ``profile.auth_types``) and any
-    # fields that are not credentials; the sink's settings add the credentials.
-    sink_auth: Mapping[str, str]
+    # fields that are not credentials; the sink's settings add the credentials. Default (None): the
+    # strongest type the profile documents (``emulator.readers.sink_settings.default_auth``).
+    sink_auth: Mapping[str, str] | None = None
     # Two steps (event type, seconds after the first) of one coupon, the later of which must win
     # even when it arrives first: the vendor documents an order key. None: no such rule.
-    precedence: tuple[tuple[str, float], tuple[str, float]] | None
+    precedence: tuple[tuple[str, float], tuple[str, float]] | None = None
 
 
 def single(vendor: str, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

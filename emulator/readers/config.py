@@ -42,16 +42,11 @@ TARGET_KEYS = (
     "verification_get", "timestamp_unit", "success",
 )  # fmt: skip
 ORDERINGS = ("none", "per-coupon")
-TIMESTAMP_UNITS = ("s", "ms")
-# Vendor facts the profiles do not carry yet: Punchh writes `basic`/`bearer` in lowercase and
-# sends epoch timestamps whose unit is ambiguous in its docs (VENDORS.md).
-_AUTH_DEFAULTS = {"punchh": {"basic": {"scheme": "basic"}, "bearer": {"scheme": "bearer"}}}
-_TIMESTAMP_VENDORS = ("punchh",)
 # Keys that only some vendors accept: (does this vendor accept it?, why not).
 _VENDOR_ONLY: dict[str, tuple[Callable[[str, DeliveryProfile], bool], str]] = {
     "batch_size": (lambda slug, p: p.batching, "sends one event per request"),
     "verification_get": (lambda slug, p: p.verification_get, "sends no verification GET"),
-    "timestamp_unit": (lambda slug, p: slug in _TIMESTAMP_VENDORS, "sends no epoch timestamps"),
+    "timestamp_unit": (lambda slug, p: bool(p.timestamp_units), "sends no epoch timestamps"),
 }
 _KIND = re.compile(r"^(?:[1-5]xx|[1-5][0-9][0-9]|timeout|connection)$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -70,7 +65,7 @@ class Target:
     timeout: float
     batch_size: int
     verification_get: bool
-    timestamp_unit: str | None  # punchh only: "s" or "ms"
+    timestamp_unit: str | None  # one of the profile's timestamp_units; None if it has none
     success: tuple[int, ...] | None  # None: any 2xx
 
     @classmethod
@@ -219,7 +214,7 @@ def _defaults(vendor: str, url: str, profile: DeliveryProfile) -> Target:
         timeout=float(profile.timeout),
         batch_size=1,
         verification_get=profile.verification_get,
-        timestamp_unit="s" if vendor in _TIMESTAMP_VENDORS else None,
+        timestamp_unit=profile.timestamp_units[0] if profile.timestamp_units else None,
         success=profile.success,
     )
 
@@ -311,7 +306,8 @@ class _Reader(YamlReader):
             elif name == "verification_get":
                 changes[name] = self.boolean(value, here)
             elif name == "timestamp_unit":
-                changes[name] = self.choice(value, here, TIMESTAMP_UNITS, "timestamp unit")
+                units = profile.timestamp_units
+                changes[name] = self.choice(value, here, units, "timestamp unit")
             elif name == "success":
                 changes[name] = self.success(value, here)
         target = replace(target, **changes)
@@ -341,7 +337,7 @@ class _Reader(YamlReader):
         }
         try:
             return authn.from_spec(
-                spec, allowed=profile.auth_types, vendor=slug, defaults=_AUTH_DEFAULTS.get(slug)
+                spec, allowed=profile.auth_types, vendor=slug, defaults=profile.auth_defaults
             )
         except authn.AuthSpecError as exc:
             key_node, value_node = items.get(exc.key, (node, node))

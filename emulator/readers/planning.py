@@ -17,13 +17,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from emulator.core import catalogue
 from emulator.core.scenario import Scenario, plan
 from emulator.core.vendor import DEFAULT_LINKS_BASE
 
 CHUNK = 2000  # lines per message from a worker
 PARALLEL_FROM = 20_000  # expected events: below this one process is quicker than starting more
-# Relative cost of one event per vendor (benchmarks/generation.py), to balance the workers.
-_COST = {"komo": 1.0, "fabric": 1.0, "rebilly": 1.7, "punchh": 3.0}
 
 
 def can_fork() -> bool:
@@ -36,8 +35,12 @@ def groups(scenario: Scenario, jobs: int) -> list[list[int]]:
     jobs = max(1, min(jobs, len(scenario.flows)))
     loads: list[tuple[float, int]] = [(0.0, i) for i in range(jobs)]
     out: list[list[int]] = [[] for _ in range(jobs)]
+    # Each vendor's relative cost of one event (Vendor.planning_cost) balances the workers.
     costs = sorted(
-        ((f.expected_events() * _COST.get(f.vendor, 1.0), i) for i, f in enumerate(scenario.flows)),
+        (
+            (f.expected_events() * catalogue.vendor(f.vendor).planning_cost, i)
+            for i, f in enumerate(scenario.flows)
+        ),
         reverse=True,
     )
     for cost, index in costs:

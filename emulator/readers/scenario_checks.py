@@ -10,8 +10,9 @@ from typing import Any
 
 import yaml
 
-from emulator.core import coupons, lifecycle
+from emulator.core import catalogue, coupons, lifecycle
 from emulator.core.scenario import Step
+from emulator.core.vendor import FixedField
 from emulator.readers.yamlread import YamlReader, shape
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -82,7 +83,8 @@ def check_fixed(
     reader: YamlReader, slug: str, node: yaml.Node, path: str, count: int, steps: Sequence[Step]
 ) -> dict[str, Any]:
     """A flow's ``coupon:`` section: fields of the vendor, of the right type, unique if needed."""
-    fields = coupons.OVERRIDES[slug]
+    vendor = catalogue.vendor(slug)
+    fields = vendor.fixed_fields
     items = reader.mapping(node, path, f"a mapping of {slug} field to value")
     reader.known(items, path, tuple(fields))
     out: dict[str, Any] = {}
@@ -99,9 +101,10 @@ def check_fixed(
                 raise reader.fail(value_node, here, message)
         out[name] = value
     events = {e for step in steps for e in step.events}
-    conflict = coupons.override_conflict(slug, out, events)
+    conflict = vendor.fixed_conflict(out, events)
     if conflict:
-        raise reader.fail(items["coupon_type"][1], f"{path}.coupon_type", conflict)
+        name, why = conflict
+        raise reader.fail(items[name][1], f"{path}.{name}", why)
     return out
 
 
@@ -123,7 +126,7 @@ def _unique(reader, spec, name, value, node, here, count) -> None:
         raise reader.fail(node, here, message)
 
 
-def _value(reader: YamlReader, spec: coupons.Field, node: yaml.Node, path: str) -> Any:
+def _value(reader: YamlReader, spec: FixedField, node: yaml.Node, path: str) -> Any:
     kind = spec.kind
     if kind == "discount":
         return _discount(reader, node, path)

@@ -91,7 +91,10 @@ class _Reader(YamlReader):
 
     def scenario(self, node: yaml.Node, items, default_name: str) -> Scenario:
         if "flows" not in items:
-            raise self.fail(node, "flows", "required: a list of flows, e.g. [{vendor: komo, ...}]")
+            example = next(iter(catalogue.VENDORS))
+            raise self.fail(
+                node, "flows", f"required: a list of flows, e.g. [{{vendor: {example}, ...}}]"
+            )
         name = self.text(items["name"][1], "name") if "name" in items else default_name
         description = (
             self.text(items["description"][1], "description") if "description" in items else ""

@@ -245,7 +245,7 @@ def _step(slug: str) -> dict[str, Any]:
 
 
 def _coupon(slug: str) -> dict[str, Any]:
-    fields = coupons.OVERRIDES[slug]
+    fields = catalogue.vendor(slug).fixed_fields
     properties = {}
     for name, spec in fields.items():
         prop = (
@@ -296,8 +296,8 @@ def _target(slug: str) -> dict[str, Any]:
         properties["batch_size"] = {"anyOf": [{"type": "integer", "minimum": 1}, _VAR]}
     if profile.verification_get:
         properties["verification_get"] = {"type": "boolean"}
-    if slug == "punchh":
-        properties["timestamp_unit"] = {"enum": ["s", "ms"]}
+    if profile.timestamp_units:
+        properties["timestamp_unit"] = {"enum": list(profile.timestamp_units)}
     return {
         "type": "object",
         "required": ["target"],

@@ -45,7 +45,7 @@ def default_auth(profile: DeliveryProfile) -> dict[str, str]:
 
 def auth(vendor: Vendor) -> dict[str, str]:
     """The settings' ``auth`` of ``vendor`` towards the sink: its ``sink_auth``, credentials added."""
-    declared = getattr(vendor, "sink_auth", None) or default_auth(vendor.profile)
+    declared = vendor.sink_auth or default_auth(vendor.profile)
     return {**declared, **_CREDENTIALS.get(declared["type"], {})}
 
 

@@ -119,3 +119,17 @@ def test_unknown_names_list_the_valid_ones():
         catalogue.vendor("stripe")
     with pytest.raises(LookupError, match=r"Did you mean 'coupon-issued'\?"):
         catalogue.event_type("rebilly", "coupon-isued")
+
+
+def test_an_extra_vendor_is_loaded_from_module_and_class_and_checked():
+    toy = catalogue.load("tests.emulator.toyvendor:Toy")
+    assert (toy.slug, [et.name for et in toy.event_types]) == ("toy", ["ToyIssued", "ToyRedeemed"])
+    assert toy.planning_cost == 1.0  # the protocol's default
+    with pytest.raises(ImportError, match="'acme' is not module:Class"):
+        catalogue.load("acme")
+    with pytest.raises(ImportError, match="could not be loaded: No module named 'no_such_vendor'"):
+        catalogue.load("no_such_vendor:Acme")
+    with pytest.raises(ImportError, match="is not a Vendor: it lacks slug, title"):
+        catalogue.load("emulator.core.errors:EmulatorError")
+    with pytest.raises(ImportError, match="two vendors have the slug 'komo'"):
+        catalogue.listing((*catalogue.BUILT_IN, catalogue.vendor("komo")))

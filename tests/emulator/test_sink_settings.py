@@ -58,7 +58,7 @@ def _profile(auth_types, unverified=()):
 def test_a_vendor_without_sink_auth_gets_the_strongest_type_it_documents(
     auth_types, unverified, expected
 ):
-    fifth = SimpleNamespace(slug="fifth", profile=_profile(auth_types, unverified))
+    fifth = SimpleNamespace(slug="fifth", profile=_profile(auth_types, unverified), sink_auth=None)
     spec = sink_settings.auth(fifth)
     assert spec["type"] == expected
     built = auth.from_spec(spec, allowed=(*auth_types, "none"), vendor="fifth")

@@ -28,15 +28,25 @@ from emulator.core.errors import BuildError
 from emulator.core.vendor import (
     Context,
     DeliveryProfile,
-    EventType,
     Observation,
     RetryRule,
+    Vendor,
     dig,
     text_or_none,
 )
+from emulator.vendors.fabric import scenario
+from emulator.vendors.fabric.events import (
+    _CODE,
+    _COUPON,
+    _COUPON_REDEMPTION,
+    _PROMOTION_REDEMPTION,
+    _SUMMARIES,
+    EVENT_TYPES,
+    SLUG,
+)
+from emulator.vendors.fabric.lifecycle import MACHINE
 from emulator.vendors.fabric.resources import ROUTES
 
-SLUG = "fabric"
 SPECVERSION = "v1"
 SOURCE = "offers:business-layer"
 # Overrides the run's tenant: ``Context(extras={TENANT_EXTRA: "63a1...30"})``.
@@ -44,34 +54,6 @@ TENANT_EXTRA = "fabric_tenant_id"
 
 # A type fabric does not send, for checking that consumers acknowledge and ignore new types.
 UNKNOWN_TYPE = "offers:coupon:archived"
-
-_COUPON = "offers:coupon:"
-_CODE = "offers:couponCode:"
-_PROMOTION_REDEMPTION = "offers:redemption:promotion:"
-_COUPON_REDEMPTION = "offers:redemption:coupon:"
-
-_SUMMARIES = {
-    f"{_COUPON}created": "a coupon is created",
-    f"{_COUPON}updated": "a coupon is updated",
-    f"{_COUPON}deleted": "a coupon is deleted",
-    f"{_COUPON}enabled": "a disabled coupon is enabled: shoppers can use it again",
-    f"{_COUPON}disabled": "a coupon is disabled: shoppers can no longer use it",
-    f"{_COUPON}activated": "a scheduled coupon becomes active and available for use",
-    f"{_COUPON}deactivated": "a coupon is deactivated and no longer available for use",
-    f"{_CODE}created": "a coupon code is created",
-    f"{_CODE}updated": "a coupon code is updated",
-    f"{_PROMOTION_REDEMPTION}created": "redemption details for a promotion are created",
-    f"{_PROMOTION_REDEMPTION}updated": "redemption details for a promotion are updated",
-    f"{_PROMOTION_REDEMPTION}deleted": "redemption details for a promotion are deleted",
-    f"{_COUPON_REDEMPTION}created": "redemption details of a coupon are created",
-    f"{_COUPON_REDEMPTION}updated": "redemption details of a coupon are updated",
-    f"{_COUPON_REDEMPTION}deleted": "redemption details of a coupon are deleted",
-}
-
-EVENT_TYPES = tuple(
-    EventType(SLUG, name, summary, f"{name.replace(':', '.')}.json")
-    for name, summary in _SUMMARIES.items()
-)
 
 # fabric documents "up to 3 times" after a failed delivery, and nothing about which failures count,
 # the backoff, the timeout or the success codes: three retries on any failure is documented, the
@@ -110,7 +92,7 @@ class FabricCoupon:
     status: str | None = None
 
 
-class Fabric:
+class Fabric(Vendor):
     slug = SLUG
     title = "fabric Offers"
     event_types = EVENT_TYPES
@@ -120,6 +102,11 @@ class Fabric:
     resources = ROUTES
     sink_auth = MappingProxyType({"type": "api-key", "header": "x-api-key"})
     precedence = None
+    machine = MACHINE
+    planning_cost = 1.0  # benchmarks/generation.py
+    fixed_fields = scenario.FIXED_FIELDS
+    # No shared_fields: fabric coupons belong to a merchant, not a shopper, so there are no users,
+    # offers or sites to share.
 
     def new_coupon(self, ctx: Context) -> FabricCoupon:
         coupon_id = values.object_id(ctx.rng, ctx.now)
@@ -234,6 +221,13 @@ class Fabric:
             for e in body["events"]
         ]
         return {**body, "type": UNKNOWN_TYPE, "events": events}
+
+    def with_fixed(self, coupon: FabricCoupon, values: Mapping[str, Any]) -> FabricCoupon:
+        return scenario.with_fixed(coupon, values)
+
+    def fixed_extras(self, values: Mapping[str, Any]) -> Mapping[str, Any]:
+        # A fixed tenant is the run's: every coupon of the flow, and the batches, carry it.
+        return {TENANT_EXTRA: values["tenant_id"]} if "tenant_id" in values else {}
 
 
 def envelope(event_type: str, tenant: str, events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

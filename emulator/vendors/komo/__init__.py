@@ -14,29 +14,19 @@ from typing import Any
 
 from emulator.core import values
 from emulator.core.errors import BuildError
+from emulator.core.fakedata import Person
 from emulator.core.vendor import (
     Context,
     DeliveryProfile,
-    EventType,
     Observation,
     RetryRule,
+    Vendor,
     single,
     text_or_none,
 )
-
-SLUG = "komo"
-
-ISSUED = "CouponIssued"
-VIEWED = "CouponViewed"
-REDEEMED = "CouponRedemptionSuccess"
-FAILED = "CouponRedemptionError"
-
-EVENT_TYPES = (
-    EventType(SLUG, ISSUED, "a coupon is issued to a user", f"{ISSUED}.json"),
-    EventType(SLUG, VIEWED, "a user views a coupon (not a redemption)", f"{VIEWED}.json"),
-    EventType(SLUG, REDEEMED, "a user redeems a coupon", f"{REDEEMED}.json"),
-    EventType(SLUG, FAILED, "a redemption attempt fails (e.g. already redeemed)", f"{FAILED}.json"),
-)
+from emulator.vendors.komo import scenario
+from emulator.vendors.komo.events import EVENT_TYPES, FAILED, ISSUED, REDEEMED, SLUG, VIEWED
+from emulator.vendors.komo.lifecycle import MACHINE
 
 # A type Komo does not send, for checking that consumers acknowledge and ignore new types.
 UNKNOWN_TYPE = "CouponTransferred"
@@ -81,7 +71,7 @@ PROFILE = DeliveryProfile(
 )
 
 
-class Komo:
+class Komo(Vendor):
     slug = SLUG
     title = "Komo"
     event_types = EVENT_TYPES
@@ -92,6 +82,10 @@ class Komo:
     resources = ()
     sink_auth = MappingProxyType({"type": "none"})
     precedence = None
+    machine = MACHINE
+    planning_cost = 1.0  # the unit (benchmarks/generation.py)
+    fixed_fields = scenario.FIXED_FIELDS
+    shared_fields = scenario.SHARED_FIELDS
 
     def new_coupon(self, ctx: Context) -> KomoCoupon:
         rng, fake = ctx.rng, ctx.fake
@@ -187,6 +181,9 @@ class Komo:
 
     def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return {**body, "event": UNKNOWN_TYPE}
+
+    def as_person(self, coupon: KomoCoupon, person: Person) -> KomoCoupon:
+        return scenario.as_person(coupon, person)
 
 
 def _coupon_fields(coupon: KomoCoupon) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from emulator.core.values import iso_seconds
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from emulator.vendors.punchh import MenuLine, PunchhCoupon, PunchhUser, Redeemable
+    from emulator.vendors.punchh.model import MenuLine, PunchhCoupon, PunchhUser, Redeemable
 
 
 def money(amount: float) -> float:

@@ -31,54 +31,41 @@ from typing import Any
 
 from emulator.core import values
 from emulator.core.errors import BuildError
+from emulator.core.fakedata import Person
 from emulator.core.vendor import (
     Context,
     DeliveryProfile,
-    EventType,
     Observation,
     RetryRule,
+    Vendor,
     dig,
     single,
     text_or_none,
 )
 from emulator.vendors.rebilly import resources as res
+from emulator.vendors.rebilly import scenario
+from emulator.vendors.rebilly.events import (
+    APPLICATION_REMOVED,
+    APPLIED,
+    COUPON_EVENTS,
+    EVENT_TYPES,
+    EXPIRATION_MODIFIED,
+    EXPIRED,
+    ISSUED,
+    MODIFIED,
+    REDEEMED,
+    REDEMPTION_CANCELED,
+    REDEMPTION_EVENTS,
+    SLUG,
+)
+from emulator.vendors.rebilly.lifecycle import MACHINE
 from emulator.vendors.rebilly.resources import (
     RebillyCoupon,
     RebillyCustomer,
 )
 
-SLUG = "rebilly"
-
-ISSUED = "coupon-issued"
-MODIFIED = "coupon-modified"
-EXPIRATION_MODIFIED = "coupon-expiration-modified"
-EXPIRED = "coupon-expired"
-APPLIED = "coupon-applied"
-APPLICATION_REMOVED = "coupon-application-removed"
-REDEEMED = "coupon-redeemed"
-REDEMPTION_CANCELED = "coupon-redemption-canceled"
-
 # A type Rebilly does not send, for checking that consumers acknowledge and ignore new types.
 UNKNOWN_TYPE = "coupon-archived"
-
-COUPON_EVENTS = (ISSUED, MODIFIED, EXPIRATION_MODIFIED, EXPIRED)
-REDEMPTION_EVENTS = (APPLIED, APPLICATION_REMOVED, REDEEMED, REDEMPTION_CANCELED)
-
-
-def _event(name: str, summary: str) -> EventType:
-    return EventType(SLUG, name, summary, f"{name}.json")
-
-
-EVENT_TYPES = (
-    _event(ISSUED, "a coupon is issued (status becomes issued)"),
-    _event(MODIFIED, "a coupon's discount or restrictions change"),
-    _event(EXPIRATION_MODIFIED, "a coupon's expiration time changes"),
-    _event(EXPIRED, "a coupon expires (status becomes expired)"),
-    _event(APPLIED, "a coupon is applied for a customer (a redemption is created)"),
-    _event(APPLICATION_REMOVED, "a coupon application is removed"),
-    _event(REDEEMED, "a coupon is redeemed (redemptionsCount rises)"),
-    _event(REDEMPTION_CANCELED, "a coupon redemption is canceled"),
-)
 
 # Events that count as a modification of the coupon's data (see the module docstring).
 _REVISING = frozenset((MODIFIED, EXPIRATION_MODIFIED, EXPIRED))
@@ -95,7 +82,7 @@ PROFILE = DeliveryProfile(
 )
 
 
-class Rebilly:
+class Rebilly(Vendor):
     slug = SLUG
     title = "Rebilly"
     event_types = EVENT_TYPES
@@ -106,6 +93,10 @@ class Rebilly:
     resources = res.ROUTES
     sink_auth = MappingProxyType({"type": "digest"})
     precedence = ((ISSUED, 0), (EXPIRED, 60))
+    machine = MACHINE
+    planning_cost = 1.7  # benchmarks/generation.py: relative to komo's 1.0
+    fixed_fields = scenario.FIXED_FIELDS
+    shared_fields = scenario.SHARED_FIELDS
 
     def new_coupon(self, ctx: Context) -> RebillyCoupon:
         """A draft coupon, scheduled to start within two weeks, held for one customer."""
@@ -249,6 +240,12 @@ class Rebilly:
 
     def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return {**body, "eventType": UNKNOWN_TYPE}
+
+    def with_fixed(self, coupon: RebillyCoupon, values: Mapping[str, Any]) -> RebillyCoupon:
+        return scenario.with_fixed(coupon, values)
+
+    def as_person(self, coupon: RebillyCoupon, person: Person) -> RebillyCoupon:
+        return replace(coupon, customer=replace(coupon.customer, person=person))
 
 
 def _check(event_type: str) -> None:

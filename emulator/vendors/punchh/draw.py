@@ -1,0 +1,164 @@
+"""Drawing a Punchh coupon from the context: ids, business, campaign, redeemable, menu lines and
+guest; and the receipt a redemption honors it against."""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+from dataclasses import fields, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from emulator.core import values
+from emulator.core.fakedata import MenuItem
+from emulator.core.vendor import Context
+from emulator.vendors.punchh.events import SLUG
+from emulator.vendors.punchh.model import MenuLine, PunchhCoupon, PunchhUser, Redeemable
+from emulator.vendors.punchh.payload import money
+
+# Ids are int64 (meta-field page). Most are drawn at realistic sizes, a few across the whole range,
+# so that a consumer parsing ids as doubles (JavaScript, some JSON libraries) meets one above 2**53.
+_BIG_ID_SHARE = 0.1
+_REVENUE = (("dine-in", "1"), ("to-go", "2"), ("call-in pickup", "3"), ("call-in deliver", "4"))
+_SIGNUP_CHANNELS = ("MobileEmail", "WebEmail", "ApplePay", "POS")
+_LEVELS = ("level 1", "Silver Level", "Gold Level")
+_CAMPAIGN_LABELS = ("Coupon Mobile", "Dynamic Coupon", "Mass Coupon", "Welcome Coupon")
+
+
+def new_coupon(ctx: Context) -> PunchhCoupon:
+    """A coupon of either type, its terms for both drawn, before issuance picks one."""
+    rng = ctx.rng
+    now = ctx.now.replace(microsecond=0)
+    slug = re.sub(r"[^a-z0-9]+", "", ctx.fake.company(rng).lower())
+    # Terms for both coupon types are drawn up front, in a fixed order: the issuance event only
+    # picks the type, so the rest of a coupon does not depend on which issuance it goes through.
+    flat = rng.random() < 0.7
+    # An unlock coupon's redeemable is a dish, and the first line of the receipt it is honored
+    # against is that dish, so the redemption never discounts what the guest did not buy.
+    dish = ctx.fake.menu_item(rng)
+    return PunchhCoupon(
+        business_id=_id(rng, 1, 9_999),
+        business_uuid=values.uuid4(rng),
+        business_slug=slug or "slugname",
+        coupon_id=_id(rng, 1_000_000, 999_999_999),
+        code=values.code(rng, rng.choice((6, 7, 8, 10))),
+        coupon_campaign_id=_id(rng, 1_000, 999_999),
+        campaign_label=rng.choice(_CAMPAIGN_LABELS),
+        coupon_type=rng.choice(("unlock", "discount")),
+        redeemable=_redeemable(ctx, dish),
+        flat_discount=rng.choice((1, 2, 2.5, 3, 5)) if flat else 0,
+        percentage_discount=0 if flat else rng.choice((10, 15, 20, 25)),
+        valid_days=rng.choice((7, 10, 14, 30)),
+        menu_items=_menu_lines(ctx, dish),
+        user=_user(ctx),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+# What a redemption sets (the fields that default to None), as it is before one.
+UNREDEEMED: dict[str, Any] = {f.name: None for f in fields(PunchhCoupon) if f.default is None}
+
+
+def _id(rng: random.Random, low: int, high: int) -> int:
+    if rng.random() < _BIG_ID_SHARE:
+        return values.int_id(rng, 2**53 + 1)
+    return values.int_id(rng, low, high)
+
+
+def _redeemable(ctx: Context, dish: MenuItem) -> Redeemable:
+    rng = ctx.rng
+    created = values.earlier(ctx.now, rng, 1500)
+    edited = created + (ctx.now - created) * rng.random()
+    redeemable_id = _id(rng, 100, 999_999)
+    return Redeemable(
+        redeemable_id=redeemable_id,
+        name=dish.name,
+        discount_amount=money(dish.price) if rng.random() < 0.5 else rng.choice((2, 3, 5)),
+        points_required=rng.choice((None, None, 50, 100, 150)),
+        redemption_expiry=rng.choice((None, 30, 60, 120)),
+        loyalty_redemption=rng.random() < 0.2,
+        image_url=ctx.link(SLUG, f"redeemables/{redeemable_id}/image.png"),
+        created_at=created,
+        updated_at=edited.replace(microsecond=0),
+    )
+
+
+def _menu_lines(ctx: Context, dish: MenuItem) -> tuple[MenuLine, ...]:
+    rng = ctx.rng
+    lines = []
+    for serial in range(1, rng.randint(1, 3) + 1):
+        item = dish if serial == 1 else ctx.fake.menu_item(rng)
+        qty = rng.choice((1, 1, 1, 2, 3))
+        lines.append(
+            MenuLine(
+                item_name=item.name,
+                item_qty=qty,
+                item_amount=money(item.price * qty),
+                # POS codes are opaque digit strings in Punchh's examples ("800", "9501", "152");
+                # ours are fixed per family, item and group so the same dish always has one code.
+                menu_family=str(100 + _stable(item.family) % 900),
+                menu_item_id=str(1000 + _stable(item.name) % 9000),
+                menu_major_group=str(100 + _stable(item.major_group) % 900),
+                serial_number=str(serial),
+            )
+        )
+    return tuple(lines)
+
+
+def _stable(text: str) -> int:
+    """A small number fixed by ``text`` alone (``hash()`` of a str changes per process)."""
+    return sum((i + 1) * ord(c) for i, c in enumerate(text))
+
+
+def _user(ctx: Context) -> PunchhUser:
+    rng = ctx.rng
+    person = ctx.fake.person(rng)
+    return PunchhUser(
+        user_id=_id(rng, 1_000_000, 999_999_999),
+        person=person,
+        gender=person.gender if person.gender in ("male", "female") else None,
+        phone=person.phone if rng.random() < 0.5 else None,
+        preferred_locale=rng.choice((None, "en")),
+        signup_channel=rng.choice(_SIGNUP_CHANNELS),
+        external_source_id=values.code(rng, 8, string.digits) if rng.random() < 0.3 else None,
+        last_activity_at=values.earlier(ctx.now, rng, 30),
+        membership_level=rng.choice(_LEVELS),
+        points=rng.randint(0, 500),
+        visits=rng.randint(0, 40),
+        marketing_email=rng.random() < 0.7,
+        marketing_pn=rng.random() < 0.7,
+        sms=rng.random() < 0.3,
+    )
+
+
+def redeem(coupon: PunchhCoupon, ctx: Context, now: datetime) -> PunchhCoupon:
+    """The coupon honored against a receipt of its menu lines, at ``now``."""
+    rng = ctx.rng
+    gross = sum(line.item_amount for line in coupon.menu_items)
+    if coupon.coupon_type == "unlock":
+        off = min(coupon.redeemable.discount_amount, gross)
+    elif coupon.flat_discount:
+        off = min(coupon.flat_discount, gross)
+    else:
+        off = gross * coupon.percentage_discount / 100
+    amount = money(gross - money(off))
+    # The guest paid shortly before the POS processed the redemption, never before issuance.
+    paid = max(coupon.created_at, now - timedelta(seconds=rng.randint(30, 1800)))
+    return replace(
+        coupon,
+        status="honored",
+        updated_at=now,
+        user_coupon_redemption_id=_id(rng, 1_000, 999_999_999),
+        discount=money(off),
+        processed_at=now,
+        receipt_amount=amount,
+        receipt_datetime=paid,
+        receipt_subtotal_amount=amount,  # "Same as receipt_amount" (payload table)
+        transaction_no=values.code(rng, 10, string.digits),
+        location_id=_id(rng, 1_000, 999_999),
+        employee_id=values.code(rng, 6, string.digits) if rng.random() < 0.5 else None,
+        bar_code=values.code(rng, 11, string.digits) if rng.random() < 0.5 else None,
+        revenue=rng.choice(_REVENUE) if rng.random() < 0.6 else None,
+    )
