@@ -24,9 +24,9 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        # Building the parser imports the catalogue, with any vendors COUPON_EMULATOR_VENDORS names.
+        args = build_parser().parse_args(argv)
         return args.command(args)
     except UsageError as exc:
         print(f"coupon-emulator: error: {exc}", file=sys.stderr)

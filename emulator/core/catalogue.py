@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from emulator import EXTRA_VENDORS, VENDORS_VAR
-from emulator.core.errors import UnknownNameError
+from emulator.core.errors import UnknownNameError, UsageError
 from emulator.core.values import EPOCH
 from emulator.core.vendor import DEFAULT_LINKS_BASE, Context, EventType, Vendor
 from emulator.vendors import fabric, komo, punchh, rebilly
@@ -35,14 +35,14 @@ def load(spec: str) -> Vendor:
     where = f"{VENDORS_VAR}: {spec!r}"
     module_name, _, class_name = spec.partition(":")
     if not module_name or not class_name:
-        raise ImportError(f"{where} is not module:Class, e.g. acme_coupons.vendor:Acme")
+        raise UsageError(f"{where} is not module:Class, e.g. acme_coupons.vendor:Acme")
     try:
         vendor = getattr(importlib.import_module(module_name), class_name)()
     except Exception as exc:
-        raise ImportError(f"{where} could not be loaded: {exc}") from exc
+        raise UsageError(f"{where} could not be loaded: {exc}") from exc
     missing = [name for name in _REQUIRED if not hasattr(vendor, name)]
     if missing:
-        raise ImportError(f"{where} is not a Vendor: it lacks {', '.join(missing)}")
+        raise UsageError(f"{where} is not a Vendor: it lacks {', '.join(missing)}")
     return vendor
 
 
@@ -51,7 +51,7 @@ def listing(vendors: Iterable[Vendor]) -> Mapping[str, Vendor]:
     by_slug: dict[str, Vendor] = {}
     for v in vendors:
         if v.slug in by_slug:
-            raise ImportError(f"two vendors have the slug {v.slug!r}; slugs must be unique")
+            raise UsageError(f"two vendors have the slug {v.slug!r}; slugs must be unique")
         by_slug[v.slug] = v
     return MappingProxyType(by_slug)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from emulator.core import catalogue
+from emulator.core.errors import UsageError
 from emulator.core.vendor import encode
 from emulator.readers import schemas
 
@@ -125,11 +126,11 @@ def test_an_extra_vendor_is_loaded_from_module_and_class_and_checked():
     toy = catalogue.load("tests.emulator.toyvendor:Toy")
     assert (toy.slug, [et.name for et in toy.event_types]) == ("toy", ["ToyIssued", "ToyRedeemed"])
     assert toy.planning_cost == 1.0  # the protocol's default
-    with pytest.raises(ImportError, match="'acme' is not module:Class"):
+    with pytest.raises(UsageError, match="'acme' is not module:Class"):
         catalogue.load("acme")
-    with pytest.raises(ImportError, match="could not be loaded: No module named 'no_such_vendor'"):
+    with pytest.raises(UsageError, match="could not be loaded: No module named 'no_such_vendor'"):
         catalogue.load("no_such_vendor:Acme")
-    with pytest.raises(ImportError, match="is not a Vendor: it lacks slug, title"):
+    with pytest.raises(UsageError, match="is not a Vendor: it lacks slug, title"):
         catalogue.load("emulator.core.errors:EmulatorError")
-    with pytest.raises(ImportError, match="two vendors have the slug 'komo'"):
+    with pytest.raises(UsageError, match="two vendors have the slug 'komo'"):
         catalogue.listing((*catalogue.BUILT_IN, catalogue.vendor("komo")))

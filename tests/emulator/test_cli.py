@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -84,3 +85,23 @@ def test_help_describes_every_command():
     for command in ("events", "sample"):
         assert command in text
     assert "Example:" in run("sample", "--help").stdout.decode()
+
+
+@pytest.mark.parametrize(
+    ("spec", "needle"),
+    [
+        ("no_such_vendor:Acme", b"could not be loaded: No module named 'no_such_vendor'"),
+        ("acme", b"is not module:Class"),
+        ("emulator.vendors.komo:Komo", b"two vendors have the slug 'komo'"),
+    ],
+)
+def test_a_bad_extra_vendor_is_a_usage_error_not_a_traceback(spec, needle):
+    done = subprocess.run(
+        [sys.executable, "-m", "emulator", "events"],
+        capture_output=True,
+        check=False,
+        env={**os.environ, "COUPON_EMULATOR_VENDORS": spec},
+    )
+    assert done.returncode == 2
+    assert needle in done.stderr
+    assert b"Traceback" not in done.stderr
