@@ -41,7 +41,7 @@ def ours(scenario: str, events: int | None, jobs: int | None) -> dict[str, Any]:
     from emulator.cli.scenario_commands import jobs_for, line, no_cyclic_gc, write
     from emulator.core.plan import builder_extras
     from emulator.readers import planning
-    from emulator.readers.documents import load
+    from emulator.readers.loader import load_scenario as load
 
     loaded = load(scenario)
     jobs = jobs_for(loaded.scenario, jobs)
@@ -105,7 +105,7 @@ def baseline(scenario: str, events: int) -> dict[str, Any]:
     from faker import Faker
 
     from emulator.core.scenario import plan
-    from emulator.readers.documents import load
+    from emulator.readers.loader import load_scenario as load
 
     fake = Faker("en_US")
     fake.seed_instance(1)

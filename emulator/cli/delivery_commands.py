@@ -18,7 +18,7 @@ from emulator.core.plan import builder_extras, simple_plan
 from emulator.delivery.dispatcher import Progress
 from emulator.delivery.outbox import Outbox
 from emulator.delivery.runner import RunResult, resume_run, run_plan
-from emulator.readers.planfile import load_plan, merged_settings, parse_target_flag
+from emulator.readers import loader
 
 DEFAULT_DB = "coupon-emulator.db"
 
@@ -147,8 +147,8 @@ def built_in_sink() -> Iterator[str]:
 
 def cmd_send(args: Any) -> int:
     catalogue.event_type(args.vendor, args.event)
-    vendor, url = parse_target_flag(args.target, args.vendor)
-    settings, raw = merged_settings({}, args.config, [f"{vendor}={url}"], args.time_scale, None)
+    layers = loader.layers(args.config, [args.target], args.time_scale, vendor=args.vendor)
+    settings, raw = loader.settings({}, [args.vendor], layers, None)
     start = args.at or datetime.now(UTC)
     planned = simple_plan(
         [(args.vendor, args.event, 1, 0.0)],
@@ -196,17 +196,17 @@ def describe(delivery: Mapping[str, Any], stream: TextIO) -> None:
 
 def cmd_run(args: Any) -> int:
     if not args.sink:
-        return _run(args)
+        return _run(args, None)
+    from emulator.readers import sink_settings
+
     with built_in_sink() as url:
         print(f"built-in sink listening at {url}/<vendor>", flush=True)
-        return _run(args)
+        return _run(args, sink_settings.entries(url.removesuffix(sink_settings.PREFIX)))
 
 
-def _run(args: Any) -> int:
-    plan = load_plan(
-        args.file, args.seed, args.config, args.target, time_scale=args.time_scale,
-        start=datetime.now(UTC), sink=args.sink,
-    )  # fmt: skip
+def _run(args: Any, sink: Mapping[str, Mapping[str, Any]] | None) -> int:
+    layers = loader.layers(args.config, args.target, args.time_scale, sink=sink)
+    plan = loader.plan(args.file, layers, seed=args.seed, start=datetime.now(UTC))
     line = ProgressLine(quiet=args.quiet)
     with _open(args.db) as outbox:
         started = time.perf_counter()
@@ -231,9 +231,8 @@ def cmd_resume(args: Any) -> int:
                 stored = outbox.run(run_id)
             except LookupError as exc:
                 raise UsageError(str(exc)) from None
-            settings, _ = merged_settings(
-                stored["settings"], args.config, args.target, args.time_scale, stored["source"]
-            )
+            layers = loader.layers(args.config, args.target, args.time_scale)
+            settings, _ = loader.settings(stored["settings"], (), layers, stored["source"])
             line = ProgressLine(quiet=args.quiet)
             started = time.perf_counter()
             result = resume_run(outbox, run_id, settings, workers=args.workers, on_progress=line)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from emulator.core.errors import ConfigError, UsageError
-from emulator.readers.documents import load, parse, read
+from emulator.readers import loader
 
 if TYPE_CHECKING:  # the command line imports this module; the heavy ones load on use
     from emulator.core.plan import PlannedEvent
@@ -107,9 +107,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _validate(path: str) -> str:
-    document = read(path)
+    document = loader.read(path)
     if document.kind == "scenario":
-        loaded = parse(document, None)
+        loaded = loader.parse_scenario(document, os.environ)
         s = loaded.scenario
         expected = s.expected_events()
         exact = all(
@@ -123,10 +123,9 @@ def _validate(path: str) -> str:
         coupons = sum(flow.coupons for flow in s.flows)
         return f"scenario {s.name!r}: {flows} ({vendors}), {coupons:,} coupons, {count}"
     if document.kind == "events":
-        from emulator.readers import eventlist
-
-        events = eventlist.load(path)
-        return f"event list: {sum(count for _, _, count, _ in events.items):,} events"
+        events = loader.parse(document).events
+        assert events is not None
+        return f"event list: {events.total:,} events"
     if document.node is None:
         raise ConfigError(
             "the file is empty; expected a scenario or delivery settings", source=path
@@ -141,7 +140,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from emulator.core.plan import builder_extras
     from emulator.readers import planning
 
-    loaded = load(args.scenario)
+    loaded = loader.load_scenario(args.scenario)
     settings = loaded.settings
     generator = planning.lines(
         loaded.scenario,

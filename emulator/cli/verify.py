@@ -130,9 +130,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from contracts.probe import as_probe
     from emulator.core import catalogue
     from emulator.core.errors import UsageError
-    from emulator.readers import config
+    from emulator.readers import config, loader
 
-    settings = config.load(args.config) if args.config else config.Settings()
+    settings = loader.settings_file(args.config)[0] if args.config else config.Settings()
     consumers = consumers_from_flags(args.consumer, settings)
     for slug in args.vendor:
         catalogue.vendor(slug)

@@ -1,4 +1,5 @@
-"""A run from start to end: planned events -> envelopes -> outbox -> dispatcher; and ``resume``."""
+"""The one run driver: planned events -> envelopes -> outbox -> dispatcher, streamed with
+back-pressure; used by ``run``, ``send``, ``resume`` and the service alike."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from emulator.core.errors import UsageError
 from emulator.core.plan import PlannedEvent
 from emulator.core.vendor import encode
 from emulator.delivery.dispatcher import DEFAULT_WORKERS, Dispatcher, Progress
-from emulator.delivery.outbox import NewDelivery, Outbox
+from emulator.delivery.outbox import Delivery, NewDelivery, Outbox
 
 ENQUEUE_CHUNK = 500
 
@@ -82,6 +83,80 @@ def _delivery(events: list[PlannedEvent], start: float, scale: float) -> NewDeli
     )
 
 
+class Driver:
+    """One run's delivery: a dispatcher fed from a stream of stored deliveries.
+
+    ``plan`` envelopes, stores and submits planned events as they come; the dispatcher holds only
+    so many unfinished ones, so planning runs no further ahead than delivery (back-pressure) and
+    memory stays flat whatever the plan's size. ``stop`` (from any thread) ends it early: what is
+    stored and unfinished stays pending in the outbox for ``resume``.
+    """
+
+    def __init__(
+        self, outbox: Outbox, run_id: int, settings: Any, *, workers: int = DEFAULT_WORKERS
+    ) -> None:
+        self.outbox = outbox
+        self.run_id = run_id
+        self.settings = settings
+        self.dispatcher = Dispatcher(outbox, settings, workers=workers)
+        self._stop = threading.Event()
+
+    @property
+    def progress(self) -> Progress:
+        return self.dispatcher.progress
+
+    def plan(
+        self,
+        planned: Iterable[PlannedEvent],
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> Progress:
+        """Store and deliver every planned event; return when each delivery is final."""
+        stored = (
+            self.outbox.enqueue(self.run_id, chunk)
+            for chunk in _chunks(envelopes(planned, self.settings, time.time()))
+        )
+        return self.deliver(stored, on_progress)
+
+    def deliver(
+        self,
+        batches: Iterable[list[Delivery]],
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> Progress:
+        """Deliver stored deliveries, batch by batch as they come; return when all are final."""
+        dispatcher = self.dispatcher.start()
+        stop_ticker = threading.Event()
+        ticker = None
+        if on_progress is not None:
+            ticker = threading.Thread(
+                target=_tick, args=(dispatcher.progress, on_progress, stop_ticker), daemon=True
+            )
+            ticker.start()
+        try:
+            for batch in batches:
+                if self._stop.is_set():
+                    break
+                dispatcher.submit(batch)  # blocks while too many are unfinished
+            return dispatcher.join()
+        except BaseException:
+            dispatcher.stop()
+            raise
+        finally:
+            stop_ticker.set()
+            if ticker is not None:
+                ticker.join()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.dispatcher.stop()
+
+
+def settle(outbox: Outbox, run_id: int) -> dict[str, int]:
+    """Record whether the run is done or left work pending; its counts."""
+    counts = outbox.counts(run_id)
+    outbox.set_run_state(run_id, "done" if counts["pending"] == 0 else "interrupted")
+    return counts
+
+
 def run_plan(
     outbox: Outbox,
     settings: Any,
@@ -95,10 +170,9 @@ def run_plan(
 ) -> RunResult:
     """Store and deliver every planned event; return when each delivery is final."""
     run_id = outbox.create_run(name, raw_settings, source)
-    dispatcher = Dispatcher(outbox, settings, workers=workers).start()
-    return _drive(
-        outbox, run_id, dispatcher, _enqueued(outbox, run_id, settings, planned), on_progress
-    )
+    driver = Driver(outbox, run_id, settings, workers=workers)
+    progress = driver.plan(planned, on_progress)
+    return RunResult(run_id, progress, settle(outbox, run_id))
 
 
 def resume_run(
@@ -110,16 +184,12 @@ def resume_run(
     on_progress: Callable[[Progress], None] | None = None,
 ) -> RunResult:
     """Deliver what a run left pending (a killed process), with the same bodies and keys."""
-    dispatcher = Dispatcher(outbox, settings, workers=workers).start()
-    return _drive(outbox, run_id, dispatcher, _chunks(outbox.pending(run_id)), on_progress)
+    driver = Driver(outbox, run_id, settings, workers=workers)
+    progress = driver.deliver(_chunks(outbox.pending(run_id)), on_progress)
+    return RunResult(run_id, progress, settle(outbox, run_id))
 
 
-def _enqueued(outbox: Outbox, run_id: int, settings: Any, planned: Iterable[PlannedEvent]):
-    for chunk in _chunks(envelopes(planned, settings, time.time())):
-        yield outbox.enqueue(run_id, chunk)
-
-
-def _chunks(items: Iterable[Any]):
+def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
     chunk = []
     for item in items:
         chunk.append(item)
@@ -128,30 +198,6 @@ def _chunks(items: Iterable[Any]):
             chunk = []
     if chunk:
         yield chunk
-
-
-def _drive(outbox, run_id, dispatcher, batches, on_progress) -> RunResult:
-    stop_ticker = threading.Event()
-    ticker = None
-    if on_progress is not None:
-        ticker = threading.Thread(
-            target=_tick, args=(dispatcher.progress, on_progress, stop_ticker), daemon=True
-        )
-        ticker.start()
-    try:
-        for batch in batches:
-            dispatcher.submit(batch)
-        progress = dispatcher.join()
-    except BaseException:
-        dispatcher.stop()
-        raise
-    finally:
-        stop_ticker.set()
-        if ticker is not None:
-            ticker.join()
-    counts = outbox.counts(run_id)
-    outbox.set_run_state(run_id, "done" if counts["pending"] == 0 else "interrupted")
-    return RunResult(run_id, progress, counts)
 
 
 def _tick(progress: Progress, callback: Callable[[Progress], None], stop: threading.Event) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from emulator.core.values import EPOCH
-from emulator.readers import planfile
-from emulator.readers.planfile import PlanSource
+from emulator.readers import loader
+from emulator.readers.loader import Plan
+
+PlanSource = Plan  # the name load's modules know it by
 
 __all__ = ["PLAN_START", "PlanSource", "load_plan"]
 
@@ -20,6 +22,7 @@ def load_plan(
     seed: int | None = None,
     config_path: str | None = None,
     targets: Sequence[str] = (),
-) -> PlanSource:
-    """The plan of ``path`` as ``run`` reads it (``emulator.readers.planfile``), dated from ``PLAN_START``."""
-    return planfile.load_plan(path, seed, config_path, targets, start=PLAN_START)
+) -> Plan:
+    """The plan of ``path`` as ``run`` reads it (``emulator.readers.loader``), dated from ``PLAN_START``."""
+    layers = loader.layers(config_path, targets)
+    return loader.plan(path, layers, seed=seed, start=PLAN_START)

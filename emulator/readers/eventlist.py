@@ -1,4 +1,4 @@
-"""The plain event-list file that ``run`` accepts: delivery settings plus events to send.
+"""The plain event-list format that ``run`` and the API accept: delivery settings plus events.
 
     seed: 7
     time_scale: 0.001
@@ -7,13 +7,16 @@
     events:
       - {vendor: punchh, event: coupon-issuance-unlock, count: 100, every: 0.5}
 
-Every error names file, line, column and key path, like the settings' own.
+Read with the scenarios' YAML reader, so it behaves alike: every error names source, line,
+column and key path, duplicate keys are refused, ``${VAR}`` is expanded in every value.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -21,10 +24,11 @@ import yaml
 from emulator.core import catalogue
 from emulator.core.errors import ConfigError, UnknownNameError
 from emulator.readers import config
-from emulator.readers.yamlread import compose
+from emulator.readers.yamlread import YamlReader, compose, number_text, shape
 
-OWN_KEYS = ("seed", "events", "name")
+OWN_KEYS = ("name", "seed", "events")
 EVENT_KEYS = ("vendor", "event", "count", "every")
+EXAMPLE = "{vendor: komo, event: CouponIssued, count: 10}"
 
 
 @dataclass(frozen=True)
@@ -34,97 +38,88 @@ class EventList:
     items: tuple[tuple[str, str, int, float], ...]
     settings: Mapping[str, Any]  # the settings part, as written (``${VAR}`` unexpanded)
 
+    @property
+    def vendors(self) -> tuple[str, ...]:
+        """The vendors the events name, in order of first use."""
+        return tuple(dict.fromkeys(slug for slug, *_ in self.items))
 
-def load(path: str) -> EventList:
+    @property
+    def total(self) -> int:
+        return sum(count for _, _, count, _ in self.items)
+
+
+def load(path: str, env: Mapping[str, str] | None = None) -> EventList:
+    """The event list in the file ``path``; ConfigError names file, line, column and key path."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read the event list: {exc.strerror or exc}", source=path
-        ) from None
-    node = compose(text, path)  # any YAML error: ConfigError with line and column
-    if not isinstance(node, yaml.MappingNode):
-        raise ConfigError(
-            "expected a mapping with 'events:' (and optionally 'vendors:', 'seed:')", source=path
-        )
-    fail = _failer(path)
-    own = {
-        k.value: (k, v)
-        for k, v in node.value
-        if isinstance(k, yaml.ScalarNode) and k.value in OWN_KEYS
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the event list: {exc}", source=path) from None
+    node = compose(text, path)
+    if node is None:
+        raise ConfigError("the event list is empty; expected a mapping with 'events:'", source=path)
+    return parse(node, source=path, env=os.environ if env is None else env, name=path)
+
+
+def parse(node: yaml.Node, *, source: str, env: Mapping[str, str], name: str) -> EventList:
+    """An event list from a composed node; ``name`` when the file gives none."""
+    reader = _Reader(source, env)
+    reader.safe(node)
+    items = reader.mapping(
+        node, "", "a mapping with 'events:' (and optionally 'vendors:', 'seed:')"
+    )
+    if "events" not in items:
+        raise reader.fail(node, "events", f"required: a list of events, e.g. [{EXAMPLE}]")
+    title = reader.text(items["name"][1], "name") if "name" in items else name
+    seed = reader.integer(items["seed"][1], "seed", minimum=0) if "seed" in items else 0
+    events = tuple(reader.events(items["events"][1]))
+    # The settings part where it stands, so that its errors carry this source's lines too.
+    config.parse(node, source=source, env=env, extra_keys=OWN_KEYS)
+    raw = {
+        key: yaml.constructor.SafeConstructor().construct_object(value, deep=True)
+        for key, (_, value) in items.items()
+        if key in config.TOP_KEYS
     }
-    if "events" not in own:
-        raise fail(node, "events", "missing; expected a list of {vendor, event, count, every}")
-    seed = _int(own["seed"][1], "seed", fail, minimum=0) if "seed" in own else 0
-    name = own["name"][1].value if "name" in own else path
-    items = tuple(_items(own["events"][1], fail))
-    # Check the settings part where it stands, so its errors carry this file's lines too.
-    config.parse(node, source=path, extra_keys=OWN_KEYS)
-    rest = yaml.MappingNode(node.tag, [(k, v) for k, v in node.value if k.value not in OWN_KEYS])
-    settings = yaml.safe_load(yaml.serialize(rest)) or {}
-    return EventList(name=str(name), seed=seed, items=items, settings=settings)
+    return EventList(name=title, seed=seed, items=events, settings=raw)
 
 
-def _failer(path: str):
-    def fail(node: yaml.Node, key: str, message: str) -> ConfigError:
-        mark = node.start_mark
-        return ConfigError(
-            message, source=path, line=mark.line + 1, column=mark.column + 1, path=key
-        )
+class _Reader(YamlReader):
+    def __init__(self, source: str, env: Mapping[str, str]) -> None:
+        super().__init__(source, env, "event lists")
 
-    return fail
+    def events(self, node: yaml.Node):
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            raise self.fail(node, "events", f"expected a non-empty list like [{EXAMPLE}]")
+        nodes = node.value
+        for i, item in enumerate(nodes):
+            yield self.event(item, f"events[{i}]")
 
-
-def _items(node: yaml.Node, fail):
-    if not isinstance(node, yaml.SequenceNode) or not node.value:
-        raise fail(node, "events", "expected a non-empty list of {vendor, event, count, every}")
-    for i, item in enumerate(node.value):
-        where = f"events[{i}]"
-        if not isinstance(item, yaml.MappingNode):
-            raise fail(
-                item,
-                where,
-                "expected a mapping like {vendor: komo, event: CouponIssued, count: 10}",
-            )
-        fields = {k.value: v for k, v in item.value}
-        for key, value in fields.items():
-            if key not in EVENT_KEYS:
-                raise fail(
-                    value, f"{where}.{key}", f"unknown key; valid keys: {', '.join(EVENT_KEYS)}"
-                )
+    def event(self, node: yaml.Node, path: str) -> tuple[str, str, int, float]:
+        items = self.mapping(node, path, f"a mapping like {EXAMPLE}")
+        self.known(items, path, EVENT_KEYS)
         for key in ("vendor", "event"):
-            if key not in fields:
-                raise fail(item, where, f"missing '{key}'")
-        slug, name = fields["vendor"].value, fields["event"].value
+            if key not in items:
+                raise self.fail(node, f"{path}.{key}", f"required; e.g. {EXAMPLE}")
+        slug = self.choice(items["vendor"][1], f"{path}.vendor", tuple(catalogue.VENDORS), "vendor")
+        event_node = items["event"][1]
+        name = self.text(event_node, f"{path}.event", f"one of the {slug} event types")
         try:
-            catalogue.vendor(slug)
+            name = catalogue.event_type(slug, name).name
         except UnknownNameError as exc:
-            raise fail(fields["vendor"], f"{where}.vendor", str(exc)) from None
-        try:
-            catalogue.event_type(slug, name)
-        except UnknownNameError as exc:
-            raise fail(fields["event"], f"{where}.event", str(exc)) from None
-        count = _int(fields["count"], f"{where}.count", fail, minimum=1) if "count" in fields else 1
-        every = _float(fields["every"], f"{where}.every", fail) if "every" in fields else 0.0
-        yield slug, name, count, every
+            raise self.fail(event_node, f"{path}.event", str(exc)) from None
+        count = 1
+        if "count" in items:
+            count = self.integer(items["count"][1], f"{path}.count", minimum=1)
+        every = (
+            self.number(items["every"][1], f"{path}.every", minimum=0) if "every" in items else 0.0
+        )
+        return slug, name, count, every
 
-
-def _int(node: yaml.Node, key: str, fail, minimum: int) -> int:
-    try:
-        value = int(node.value)
-    except (TypeError, ValueError):
-        raise fail(node, key, f"expected an integer >= {minimum}, got {node.value!r}") from None
-    if value < minimum:
-        raise fail(node, key, f"expected an integer >= {minimum}, got {value}")
-    return value
-
-
-def _float(node: yaml.Node, key: str, fail) -> float:
-    try:
-        value = float(node.value)
-    except (TypeError, ValueError):
-        raise fail(node, key, f"expected a number of seconds >= 0, got {node.value!r}") from None
-    if value < 0:
-        raise fail(node, key, f"expected a number of seconds >= 0, got {value:g}")
-    return value
+    def integer(self, node: yaml.Node, path: str, minimum: int) -> int:
+        value, expanded = self.scalar(node, path)
+        if expanded:
+            value = number_text(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.fail(
+                node, path, f"expected an integer >= {minimum}, got {shape(node, value)}"
+            )
+        return value

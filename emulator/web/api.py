@@ -55,7 +55,7 @@ def blueprint() -> Blueprint:
             target=data.get("target"),
             time_scale=data.get("time_scale"),
         )
-        run_id, ids = _start(state, prepared)
+        run_id, ids = _start(state.service.start, prepared)
         delivery = state.queries.delivery(ids[0])
         payload = {
             "run": _run(state, run_id),
@@ -69,7 +69,7 @@ def blueprint() -> Blueprint:
     def start_run() -> Any:
         data = _body("run")
         state = current()
-        prepared = _prepare(
+        plan = _prepare(
             plans.scenario,
             name=data.get("scenario"),
             text=data.get("yaml"),
@@ -77,8 +77,14 @@ def blueprint() -> Blueprint:
             targets=data.get("targets"),
             time_scale=data.get("time_scale"),
         )
-        run_id, _ = _start(state, prepared)
-        return _accepted({"run": _run(state, run_id), "seed": prepared.seed}, f"/api/runs/{run_id}")
+        # Checked in full above; planning and storing go on in the run's own thread.
+        run_id = _start(state.service.start_run, plan)
+        payload = {
+            "run": _run(state, run_id),
+            "seed": plan.seed,
+            "deliveries": f"/api/deliveries?run={run_id}",
+        }
+        return _accepted(payload, f"/api/runs/{run_id}")
 
     @bp.get("/api/runs")
     def runs() -> Any:
@@ -191,7 +197,7 @@ def _schema_error(error: Any) -> dict[str, str]:
 # Work
 
 
-def _prepare(build: Any, *args: Any, **kwargs: Any) -> plans.Prepared:
+def _prepare(build: Any, *args: Any, **kwargs: Any) -> Any:
     state = current()
     try:
         return build(state.service.defaults, *args, **kwargs)
@@ -201,9 +207,9 @@ def _prepare(build: Any, *args: Any, **kwargs: Any) -> plans.Prepared:
         raise Problem(422, "invalid-settings", str(exc)) from None
 
 
-def _start(state: State, prepared: plans.Prepared) -> tuple[int, list[int]]:
+def _start(start: Any, prepared: Any) -> Any:
     try:
-        return state.service.start(prepared)
+        return start(prepared)
     except Stopping as exc:
         raise Problem(503, "unavailable", str(exc)) from None
 

@@ -68,6 +68,7 @@ def create_app(config: ServiceConfig) -> Flask:
         links_base=config.links_base or config.base_url,
         sink=sink.entries(config.base_url),
         scenarios=Path(config.scenarios),
+        config_source=config.settings,
     )
     service = DeliveryService(outbox, queries, defaults, workers=config.workers)
     token = config.api_token or None
@@ -101,15 +102,12 @@ def shutdown(app: Flask, timeout: float = 30.0) -> None:
 
 def _base_settings(config: ServiceConfig, env: Mapping[str, str]) -> dict[str, Any]:
     """The --config file as written (secrets stay ``${VAR}``), checked now so errors come early."""
-    import yaml
-
     from emulator.readers import config as settings
+    from emulator.readers import loader
 
     raw: dict[str, Any] = {}
     if config.settings:
-        settings.load(config.settings, env=env)
-        with open(config.settings, encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh) or {}
+        raw = loader.settings_file(config.settings, env=env)[1]
     if config.time_scale is not None:
         raw["time_scale"] = config.time_scale
     if config.links_base:

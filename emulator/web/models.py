@@ -158,7 +158,16 @@ EVENT_ACCEPTED = _object(
         "description": "how the body breaks its event type's schema after the overrides",
     },
 )
-RUN_ACCEPTED = _object(["run", "seed"], run=RUN, seed=SEED)
+RUN_ACCEPTED = _object(
+    ["run", "seed", "deliveries"],
+    run=RUN,
+    seed=SEED,
+    deliveries={
+        "type": "string",
+        "description": "where to list the run's deliveries; they are planned and stored after "
+        "this answer, so run.progress.total grows until the plan is stored",
+    },
+)
 RESEND_ACCEPTED = _object(["run_id", "resent"], run_id=ID, resent={"type": "array", "items": ID})
 SCENARIOS = _object(
     ["items"],
@@ -176,7 +185,7 @@ RUN_REQUEST = {
         scenario={"type": "string", "pattern": SCENARIO_NAME_PATTERN,
                   "description": "a shipped scenario's name (GET /api/scenarios)"},
         yaml={"type": "string", "maxLength": 100_000,
-              "description": "a scenario as YAML text (today: an event list)"},
+              "description": "a scenario (flows:) or an event list (events:) as YAML text"},
         seed=SEED,
         targets=TARGETS,
         time_scale=TIME_SCALE,

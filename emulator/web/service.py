@@ -1,8 +1,11 @@
-"""The long-lived delivery service: one outbox, each run or resend dispatched in a thread of its own.
+"""The long-lived delivery service: one outbox, each run or resend driven in a thread of its own.
 
-A run's deliveries are stored before the API answers, so "202 Accepted" means durable. Each job
-(a run, or a resend) gets its own dispatcher, since a dispatcher serves one set of settings. On
-``stop`` every dispatcher stops; what is unfinished stays pending in the outbox for ``resume``.
+Runs go through the one run driver (``emulator.delivery.runner``), as ``run`` does: the run is
+created and its file checked in the request, then planning, storing and delivery stream in the
+job's thread with back-pressure, so the API answers at once whatever the plan's size. A triggered
+event or a resend is stored before the answer. Each job gets its own driver, since a dispatcher
+serves one set of settings. On ``stop`` every driver stops; what is stored and unfinished stays
+pending in the outbox for ``resume``.
 """
 
 from __future__ import annotations
@@ -11,19 +14,20 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from emulator.core.errors import EmulatorError
 from emulator.core.policy import FINAL
-from emulator.delivery.dispatcher import DEFAULT_WORKERS, Dispatcher
+from emulator.delivery.dispatcher import DEFAULT_WORKERS
 from emulator.delivery.outbox import Delivery, Outbox
+from emulator.delivery.runner import Driver, settle
 from emulator.readers import config
+from emulator.readers.loader import Plan
 from emulator.web.plans import Defaults, Prepared
 from emulator.web.queries import Queries
 
 log = logging.getLogger("emulator.web")
-
-ENQUEUE_CHUNK = 500
 
 
 class Conflict(Exception):
@@ -37,8 +41,9 @@ class Stopping(Exception):
 @dataclass(eq=False)
 class _Job:
     run_id: int
-    dispatcher: Dispatcher
-    deliveries: list[Delivery]
+    driver: Driver
+    work: Callable[[], object]
+    deliveries: list[Delivery] = field(default_factory=list)  # resent ones: busy until final
     thread: threading.Thread | None = None
     errors: list[BaseException] = field(default_factory=list)
 
@@ -81,15 +86,21 @@ class DeliveryService:
 
     # Work
 
+    def start_run(self, plan: Plan) -> int:
+        """Create the run and return its id; planning, storing and delivery go on in its thread."""
+        self._refuse_if_stopping()
+        run_id = self.outbox.create_run(plan.name, plan.settings_raw, plan.source)
+        driver = self._driver(run_id, plan.settings)
+        self._launch(_Job(run_id, driver, lambda: driver.plan(plan.events)))
+        return run_id
+
     def start(self, prepared: Prepared) -> tuple[int, list[int]]:
-        """Store the run and its deliveries, then dispatch them; returns (run id, delivery ids)."""
+        """Store a prepared run (one triggered event) and deliver it; (run id, delivery ids)."""
         self._refuse_if_stopping()
         run_id = self.outbox.create_run(prepared.name, prepared.raw, prepared.source)
-        stored: list[Delivery] = []
-        items = list(prepared.deliveries)
-        for i in range(0, len(items), ENQUEUE_CHUNK):
-            stored.extend(self.outbox.enqueue(run_id, items[i : i + ENQUEUE_CHUNK]))
-        self._launch(run_id, prepared.settings, stored)
+        stored = self.outbox.enqueue(run_id, list(prepared.deliveries))
+        driver = self._driver(run_id, prepared.settings)
+        self._launch(_Job(run_id, driver, lambda: driver.deliver([stored])))
         return run_id, [d.id for d in stored]
 
     def resend(self, run_id: int, delivery_ids: Sequence[int]) -> list[int]:
@@ -111,30 +122,36 @@ class DeliveryService:
             self._busy_deliveries.update(delivery_ids)
         now = time.time()
         deliveries = [self.outbox.reset_for_resend(i, now) for i in delivery_ids]
-        self._launch(run_id, settings, deliveries)
+        driver = self._driver(run_id, settings)
+        self._launch(_Job(run_id, driver, lambda: driver.deliver([deliveries]), deliveries))
         return list(delivery_ids)
 
     def _settings(self, raw: dict, source: str | None) -> config.Settings:
         # ${VAR}s are expanded again now: secrets were never stored, only their names.
         return config.parse(raw, source=source or "run settings", env=self.defaults.env)
 
-    def _launch(self, run_id: int, settings: config.Settings, deliveries: list[Delivery]) -> None:
-        job = _Job(run_id, Dispatcher(self.outbox, settings, workers=self.workers), deliveries)
+    def _driver(self, run_id: int, settings: config.Settings) -> Driver:
+        return Driver(self.outbox, run_id, settings, workers=self.workers)
+
+    def _launch(self, job: _Job) -> None:
         with self._lock:
             self._jobs.add(job)
-            self._busy_runs[run_id] += 1
-        job.thread = threading.Thread(target=self._work, args=(job,), name=f"run-{run_id}")
-        job.dispatcher.start()
+            self._busy_runs[job.run_id] += 1
+        job.thread = threading.Thread(target=self._work, args=(job,), name=f"run-{job.run_id}")
         job.thread.start()
 
     def _work(self, job: _Job) -> None:
         try:
-            job.dispatcher.submit(job.deliveries)
-            job.dispatcher.join()
+            if not self._stopping:
+                job.work()
+        except EmulatorError as exc:  # found while planning (a builder): the message says it all
+            job.errors.append(exc)
+            self.errors.append(exc)
+            log.error("run %s stopped: %s", job.run_id, exc)
         except BaseException as exc:  # kept and logged: a failure in a thread must not vanish
             job.errors.append(exc)
             self.errors.append(exc)
-            log.exception("run %s: the dispatcher failed", job.run_id)
+            log.exception("run %s: the run driver failed", job.run_id)
         finally:
             with self._lock:
                 # The run counts as running until its final state is written, never "in between".
@@ -150,8 +167,7 @@ class DeliveryService:
 
     def _settle_state(self, run_id: int) -> None:
         try:
-            pending = self.outbox.counts(run_id)["pending"]
-            self.outbox.set_run_state(run_id, "done" if pending == 0 else "interrupted")
+            settle(self.outbox, run_id)
         except Exception as exc:  # the outbox closed under a stopping service
             log.warning("run %s: state not recorded: %s", run_id, exc)
 
@@ -161,7 +177,7 @@ class DeliveryService:
             self._stopping = True
             jobs = list(self._jobs)
         for job in jobs:
-            job.dispatcher.stop()
+            job.driver.stop()
         deadline = time.monotonic() + timeout
         for job in jobs:
             if job.thread is not None:

@@ -18,7 +18,7 @@ from emulator.cli.scenario_commands import write_lines
 from emulator.core import catalogue, inject
 from emulator.core.scenario import plan
 from emulator.readers import scenario_schema, schemas
-from emulator.readers.documents import load
+from emulator.readers.loader import load_scenario as load
 from tests.scenarios.test_bad_scenarios import BAD
 
 ROOT = Path(__file__).resolve().parents[2]
