@@ -28,7 +28,12 @@ from emulator.readers.yamlread import YamlReader, compose, number_text, shape
 
 OWN_KEYS = ("name", "seed", "events")
 EVENT_KEYS = ("vendor", "event", "count", "every")
-EXAMPLE = "{vendor: komo, event: CouponIssued, count: 10}"
+
+
+def _example() -> str:
+    """An event the messages show: the catalogue's first vendor and event type."""
+    first = catalogue.event_types()[0]
+    return f"{{vendor: {first.vendor}, event: {first.name}, count: 10}}"
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ def parse(node: yaml.Node, *, source: str, env: Mapping[str, str], name: str) ->
         node, "", "a mapping with 'events:' (and optionally 'vendors:', 'seed:')"
     )
     if "events" not in items:
-        raise reader.fail(node, "events", f"required: a list of events, e.g. [{EXAMPLE}]")
+        raise reader.fail(node, "events", f"required: a list of events, e.g. [{_example()}]")
     title = reader.text(items["name"][1], "name") if "name" in items else name
     seed = reader.integer(items["seed"][1], "seed", minimum=0) if "seed" in items else 0
     events = tuple(reader.events(items["events"][1]))
@@ -88,17 +93,17 @@ class _Reader(YamlReader):
 
     def events(self, node: yaml.Node):
         if not isinstance(node, yaml.SequenceNode) or not node.value:
-            raise self.fail(node, "events", f"expected a non-empty list like [{EXAMPLE}]")
+            raise self.fail(node, "events", f"expected a non-empty list like [{_example()}]")
         nodes = node.value
         for i, item in enumerate(nodes):
             yield self.event(item, f"events[{i}]")
 
     def event(self, node: yaml.Node, path: str) -> tuple[str, str, int, float]:
-        items = self.mapping(node, path, f"a mapping like {EXAMPLE}")
+        items = self.mapping(node, path, f"a mapping like {_example()}")
         self.known(items, path, EVENT_KEYS)
         for key in ("vendor", "event"):
             if key not in items:
-                raise self.fail(node, f"{path}.{key}", f"required; e.g. {EXAMPLE}")
+                raise self.fail(node, f"{path}.{key}", f"required; e.g. {_example()}")
         slug = self.choice(items["vendor"][1], f"{path}.vendor", tuple(catalogue.VENDORS), "vendor")
         event_node = items["event"][1]
         name = self.text(event_node, f"{path}.event", f"one of the {slug} event types")

@@ -270,7 +270,8 @@ def parse_target_flag(flag: str, vendor: str | None = None) -> tuple[str, str]:
         return name, url
     if vendor is None:
         raise UsageError(
-            f"--target {flag!r}: expected VENDOR=URL, e.g. --target punchh=http://127.0.0.1:9000/hooks; "
+            f"--target {flag!r}: expected VENDOR=URL, e.g. --target "
+            f"{next(iter(catalogue.VENDORS))}=http://127.0.0.1:9000/hooks; "
             f"vendors: {', '.join(catalogue.VENDORS)}"
         )
     return vendor, flag
