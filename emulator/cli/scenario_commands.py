@@ -13,7 +13,6 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from emulator.core.errors import ConfigError, UsageError
-from emulator.readers import loader
 
 if TYPE_CHECKING:  # the command line imports this module; the heavy ones load on use
     from emulator.core.plan import PlannedEvent
@@ -107,6 +106,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _validate(path: str) -> str:
+    from emulator.readers import loader
+
     document = loader.read(path)
     if document.kind == "scenario":
         loaded = loader.parse_scenario(document, os.environ)
@@ -138,7 +139,7 @@ def _validate(path: str) -> str:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from emulator.core.plan import builder_extras
-    from emulator.readers import planning
+    from emulator.readers import loader, planning
 
     loaded = loader.load_scenario(args.scenario)
     settings = loaded.settings
