@@ -12,11 +12,20 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from emulator.core.policy import FINAL, PENDING
+from emulator.delivery.records import (
+    ATTEMPT_COLUMNS,
+    DELIVERY_COLUMNS,
+    Attempt,
+    Delivery,
+    NewDelivery,
+    Update,
+    attempt_record,
+    delivery_from_row,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -66,114 +75,6 @@ CREATE INDEX IF NOT EXISTS attempts_by_delivery ON attempts(delivery_id);
 """
 
 RESPONSE_BODY_LIMIT = 4096
-
-
-@dataclass(frozen=True)
-class NewDelivery:
-    """A request body to store: the wire bytes and the keys a consumer dedupes it on."""
-
-    vendor: str
-    event_type: str
-    coupon_key: str
-    dedupe_keys: tuple[str, ...]
-    body: bytes
-    due_at: float
-    label: str = ""
-
-
-@dataclass
-class Delivery:
-    """A stored delivery as the dispatcher works on it."""
-
-    id: int
-    run_id: int
-    vendor: str
-    event_type: str
-    coupon_key: str
-    dedupe_keys: tuple[str, ...]
-    body: bytes
-    due_at: float
-    attempts: int = 0
-    retry_counts: dict[str, int] = field(default_factory=dict)
-    label: str = ""
-
-
-_DELIVERY_COLUMNS = (
-    "id, run_id, vendor, event_type, coupon_key, dedupe_keys, body, due_at, attempts,"
-    " retry_counts, label"
-)
-
-
-def _delivery(row: Sequence[Any]) -> Delivery:
-    """A ``Delivery`` from a row selected as ``_DELIVERY_COLUMNS``."""
-    return Delivery(
-        id=row[0],
-        run_id=row[1],
-        vendor=row[2],
-        event_type=row[3],
-        coupon_key=row[4],
-        dedupe_keys=tuple(json.loads(row[5])),
-        body=bytes(row[6]),
-        due_at=row[7],
-        attempts=row[8],
-        retry_counts=json.loads(row[9]),
-        label=row[10],
-    )
-
-
-# An attempt row as every reader selects it (the table aliased ``a``), for ``attempt_record``.
-ATTEMPT_COLUMNS = (
-    "a.delivery_id, a.number, a.started_at, a.duration_ms, a.method, a.url, a.request_headers,"
-    " a.status, a.response_headers, a.response_body, a.error, a.outcome"
-)
-
-
-def attempt_record(row: Sequence[Any]) -> dict[str, Any]:
-    """A logged attempt as reports and the API show it, from a row selected as ``ATTEMPT_COLUMNS``."""
-    return {
-        "number": row[1],
-        "started_at": row[2],
-        "duration_ms": round(row[3], 3),
-        "method": row[4],
-        "url": row[5],
-        "request_headers": json.loads(row[6]),
-        "status": row[7],
-        "response_headers": None if row[8] is None else json.loads(row[8]),
-        "response_body": row[9],
-        "error": row[10],
-        "outcome": row[11],
-    }
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One HTTP attempt, as logged (request headers already redacted)."""
-
-    delivery_id: int
-    number: int
-    started_at: float
-    duration_ms: float
-    method: str
-    url: str
-    request_headers: Mapping[str, str]
-    status: int | None
-    response_headers: Mapping[str, str] | None
-    response_body: str | None
-    error: str | None
-    outcome: str
-
-
-@dataclass(frozen=True)
-class Update:
-    """A delivery's new state after an attempt."""
-
-    delivery_id: int
-    status: str
-    attempts: int
-    retry_counts: Mapping[str, int]
-    due_at: float
-    last_status: int | None
-    last_error: str | None
 
 
 class Outbox:
@@ -285,7 +186,7 @@ class Outbox:
         while True:
             with self._lock:
                 rows = self._db.execute(
-                    f"SELECT {_DELIVERY_COLUMNS} FROM deliveries"
+                    f"SELECT {DELIVERY_COLUMNS} FROM deliveries"
                     " WHERE run_id = ? AND status = 'pending' AND (due_at, id) > (?, ?)"
                     " ORDER BY due_at, id LIMIT ?",
                     (run_id, last_due, last_id, page),
@@ -293,7 +194,7 @@ class Outbox:
             if not rows:
                 return
             for r in rows:
-                yield _delivery(r)
+                yield delivery_from_row(r)
             last_due, last_id = rows[-1][7], rows[-1][0]
 
     def record(self, results: Iterable[tuple[Attempt | None, Update | None]]) -> None:
@@ -377,10 +278,10 @@ class Outbox:
                 " updated_at = ? WHERE id = ?",
                 (due_at, self.clock(), delivery_id),
             )
-        row = self._one(f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,))
+        row = self._one(f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,))
         if row is None:
             raise LookupError(f"no delivery {delivery_id} in {self.path}")
-        return _delivery(row)
+        return delivery_from_row(row)
 
     # Reading back
 

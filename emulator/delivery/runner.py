@@ -14,7 +14,8 @@ from emulator.core.errors import UsageError
 from emulator.core.plan import PlannedEvent
 from emulator.core.vendor import encode
 from emulator.delivery.dispatcher import DEFAULT_WORKERS, Dispatcher, Progress
-from emulator.delivery.outbox import Delivery, NewDelivery, Outbox
+from emulator.delivery.outbox import Outbox
+from emulator.delivery.records import Delivery, NewDelivery
 
 ENQUEUE_CHUNK = 500
 

@@ -9,7 +9,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from emulator.delivery.outbox import Delivery
+from emulator.delivery.records import Delivery
 
 
 class Scheduler:

@@ -19,7 +19,7 @@ from typing import Any
 from emulator.core import catalogue
 from emulator.core.plan import builder_extras, simple_plan
 from emulator.core.vendor import encode
-from emulator.delivery.outbox import NewDelivery
+from emulator.delivery.records import NewDelivery
 from emulator.readers import config, loader
 
 SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from emulator.core.auth import REDACTED
 from emulator.core.policy import FINAL, PENDING
-from emulator.delivery.outbox import ATTEMPT_COLUMNS, attempt_record
+from emulator.delivery.records import ATTEMPT_COLUMNS, attempt_record
 
 MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id cannot exist
 # Query parameters that carry credentials in some consumers' webhook URLs.

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from emulator.core.errors import EmulatorError
 from emulator.core.policy import FINAL
 from emulator.delivery.dispatcher import DEFAULT_WORKERS
-from emulator.delivery.outbox import Delivery, Outbox
+from emulator.delivery.outbox import Outbox
+from emulator.delivery.records import Delivery
 from emulator.delivery.runner import Driver, settle
 from emulator.readers import config
 from emulator.readers.loader import Plan

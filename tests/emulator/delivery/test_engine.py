@@ -11,7 +11,8 @@ from werkzeug import Response
 from emulator.core import catalogue
 from emulator.core.plan import PlannedEvent
 from emulator.core.policy import DELIVERED, EXHAUSTED
-from emulator.delivery.outbox import NewDelivery, Outbox
+from emulator.delivery.outbox import Outbox
+from emulator.delivery.records import NewDelivery
 from emulator.delivery.runner import run_plan
 from emulator.delivery.scheduler import Scheduler
 from emulator.readers import config
@@ -171,7 +172,7 @@ def test_the_outbox_survives_reopening_and_pages_pending_rows_in_due_order(tmp_p
 
 
 def _delivery(i: int, due: float):
-    from emulator.delivery.outbox import Delivery
+    from emulator.delivery.records import Delivery
 
     return Delivery(id=i, run_id=1, vendor="komo", event_type="CouponIssued", coupon_key=f"c{i}",
                     dedupe_keys=(f"k{i}",), body=b"{}", due_at=due)  # fmt: skip
