@@ -16,7 +16,7 @@ from functools import cached_property
 
 from faker import Faker
 
-from emulator.values import EPOCH
+from emulator.core.values import EPOCH
 
 POOL_SIZE = 4096
 # People are 18 to 80 years old on this date. A pool entry is made once, without any event time, so
