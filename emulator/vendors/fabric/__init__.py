@@ -113,6 +113,7 @@ class Fabric:
     title = "fabric Offers"
     event_types = EVENT_TYPES
     profile = PROFILE
+    unknown_type = UNKNOWN_TYPE
 
     def new_coupon(self, ctx: Context) -> FabricCoupon:
         coupon_id = values.object_id(ctx.rng, ctx.now)
@@ -221,9 +222,10 @@ class Fabric:
             if isinstance(event, Mapping)
         )
 
-    def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
+    def with_unknown_type(self, body: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+        status = UNKNOWN_TYPE.rsplit(":", 1)[1].upper()
         events = [
-            {**e, "data": {**e["data"], "status": UNKNOWN_TYPE.rsplit(":", 1)[1].upper()}}
+            {**e, "id": values.uuid4(rng), "data": {**e["data"], "status": status}}
             for e in body["events"]
         ]
         return {**body, "type": UNKNOWN_TYPE, "events": events}

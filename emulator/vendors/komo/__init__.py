@@ -7,6 +7,7 @@ types ``coupon_code`` as Number but shows a string, so coupons carry either.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -37,8 +38,8 @@ EVENT_TYPES = (
     EventType(SLUG, FAILED, "a redemption attempt fails (e.g. already redeemed)", f"{FAILED}.json"),
 )
 
-# A type Komo does not send, for checking that consumers acknowledge and ignore new types.
-UNKNOWN_TYPE = "CouponTransferred"
+# A type Komo does not send (yet), for checking that consumers acknowledge and ignore new types.
+UNKNOWN_TYPE = "CouponExpired"
 
 # The state a coupon is in once each event has happened.
 _STATUS = {ISSUED: "issued", VIEWED: "viewed", REDEEMED: "redeemed", FAILED: "redemption-failed"}
@@ -85,6 +86,7 @@ class Komo:
     title = "Komo"
     event_types = EVENT_TYPES
     profile = PROFILE
+    unknown_type = UNKNOWN_TYPE
 
     def new_coupon(self, ctx: Context) -> KomoCoupon:
         rng, fake = ctx.rng, ctx.fake
@@ -178,8 +180,8 @@ class Komo:
             ),
         )
 
-    def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return {**body, "event": UNKNOWN_TYPE}
+    def with_unknown_type(self, body: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+        return {**body, "event": UNKNOWN_TYPE, "id": values.uuid4(rng)}
 
 
 def _coupon_fields(coupon: KomoCoupon) -> dict[str, Any]:

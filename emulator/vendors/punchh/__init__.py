@@ -59,6 +59,11 @@ _WIRE = {
     VOID: ("void", "coupons", "update"),
 }
 
+# Punchh names no type on the wire: an unknown type is an action on coupons it does not send (yet),
+# for checking that consumers acknowledge and ignore it.
+UNKNOWN_ACTION = "delete"
+UNKNOWN_TYPE = "coupon-delete"
+
 # Ids are int64 (meta-field page). Most are drawn at realistic sizes, a few across the whole range,
 # so that a consumer parsing ids as doubles (JavaScript, some JSON libraries) meets one above 2**53.
 _BIG_ID_SHARE = 0.1
@@ -190,6 +195,7 @@ class Punchh:
     title = "PAR Punchh"
     event_types = EVENT_TYPES
     profile = PROFILE
+    unknown_type = UNKNOWN_TYPE
 
     def new_coupon(self, ctx: Context) -> PunchhCoupon:
         rng = ctx.rng
@@ -285,12 +291,10 @@ class Punchh:
             ),
         )
 
-    def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return {**body, "event_name": UNKNOWN_EVENT_NAME}
+    def with_unknown_type(self, body: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+        return {**body, "content_id": values.uuid4(rng), "action": UNKNOWN_ACTION}
 
 
-# An event name Punchh does not send, for checking that consumers acknowledge and ignore it.
-UNKNOWN_EVENT_NAME = "coupon_transfers"
 # An epoch this large is in milliseconds: in seconds it would be past the year 5000.
 _MILLIS_FROM = 10**11
 

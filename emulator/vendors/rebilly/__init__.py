@@ -23,6 +23,7 @@ and ``customers/{customerId}``.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -99,6 +100,7 @@ class Rebilly:
     title = "Rebilly"
     event_types = EVENT_TYPES
     profile = PROFILE
+    unknown_type = UNKNOWN_TYPE
 
     def new_coupon(self, ctx: Context) -> RebillyCoupon:
         """A draft coupon, scheduled to start within two weeks, held for one customer."""
@@ -240,7 +242,8 @@ class Rebilly:
             ),
         )
 
-    def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
+    def with_unknown_type(self, body: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+        # The type is part of Rebilly's dedupe key, so the copy needs no fresh id to stand apart.
         return {**body, "eventType": UNKNOWN_TYPE}
 
 
