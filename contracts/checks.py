@@ -326,8 +326,8 @@ def success_code(run: Run) -> str:
 def answers_get_verification(run: Run) -> str:
     if not run.target.verification_get:
         raise CaseSkipped(f"verification_get is off in the settings of {run.vendor}")
-    ex = run.send(b"", method="GET")
-    if ex.status != 200:
+    ex, passed, _ = run.sender.verify()
+    if not passed:
         raise WrongAnswer(
             f"answered {ex.status if ex.status is not None else 'nothing'} to the verification GET",
             message(
