@@ -24,8 +24,8 @@ Body = dict[str, Any]
 
 UNKNOWN_FIELD = "coupon_emulator_unknown_field"
 UNKNOWN_VALUE: Mapping[str, Any] = {"added": True, "items": [1, "two", None]}
-# The ways real senders break JSON: cut short, a trailing comma, a ``//`` comment (as in Komo's
-# documented examples).
+# The ways real senders break JSON: cut short, a trailing comma, a ``//`` comment (one vendor's
+# documented examples carry them).
 MALFORMED_WAYS = ("cut", "trailing-comma", "comment")
 
 
