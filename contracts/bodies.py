@@ -1,27 +1,27 @@
-"""Bodies the cases send: the builders' full bodies, and variants derived from each event's JSON Schema.
+"""Bodies the cases send: the builders' full bodies, and the edge-case variants of them.
 
-The schema is the oracle, not a hand list: ``minimal`` removes every field whose removal leaves the
-body valid, ``nulls`` sets to null every field that may be null. Both also keep what identifies the
-event (the vendor's ``observe`` reading must not change): Rebilly's definitions make every top-level
-field optional, and a body without its type and ids tests nothing. ``with_unknown_fields`` adds a
-field the vendor does not document to every object, as vendors do when their payloads grow.
+The variants are ``emulator.core.mutations``, the functions scenario injection uses too, given the
+event's JSON Schema as their oracle: ``minimal`` removes every field whose removal leaves the body
+valid, ``nulls`` sets to null every field that may be null (both keep what identifies the event),
+``with_unknown_fields`` adds a field the vendor does not document to every object, and
+``with_unknown_type`` relabels a body as the one type its vendor declares it does not send.
 """
 
 from __future__ import annotations
 
-import copy
+import random
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from emulator.core import catalogue
+from emulator.core import catalogue, mutations
+from emulator.core.mutations import UNKNOWN_FIELD, UNKNOWN_VALUE
 from emulator.core.values import EPOCH
-from emulator.core.vendor import Context, EventType
+from emulator.core.vendor import Context, EventType, encode
 from emulator.readers import schemas
 
-UNKNOWN_FIELD = "coupon_emulator_unknown_field"
-UNKNOWN_VALUE: Mapping[str, Any] = {"added": True, "items": [1, "two", None]}
+__all__ = ["UNKNOWN_FIELD", "UNKNOWN_VALUE"]
 
 Body = dict[str, Any]
 
@@ -38,20 +38,27 @@ def full(et: EventType, seed: int) -> Body:
 
 def minimal(et: EventType, body: Body) -> Body:
     """``body`` with every field removed that its schema does not require."""
-    return _reduce(et, body, _delete)
+    return mutations.omit_optional(body, schemas.validator(et.schema_path), _vendor(et))
 
 
 def nulls(et: EventType, body: Body) -> Body:
     """``body`` with every field its schema lets be null set to null."""
-    return _reduce(et, body, _nullify)
+    return mutations.null_nullable(body, schemas.validator(et.schema_path), _vendor(et))
 
 
 def with_unknown_fields(body: Body) -> Body:
     """``body`` with ``UNKNOWN_FIELD`` added to every object in it, the top level included."""
-    out = copy.deepcopy(body)
-    for node in list(_objects(out)):  # listed first: the added values hold objects too
-        node[UNKNOWN_FIELD] = copy.deepcopy(dict(UNKNOWN_VALUE))
-    return out
+    return mutations.add_unknown_fields(body)
+
+
+def with_unknown_type(vendor: str, body: Body, seed: int) -> Body:
+    """``body`` relabelled as the event type ``vendor`` does not send, fresh ids drawn from ``seed``."""
+    return mutations.unknown_type(catalogue.vendor(vendor), body, random.Random(seed))[1]
+
+
+def malformed(body: Body) -> bytes:
+    """``body``'s wire bytes cut in half: JSON no parser takes."""
+    return mutations.malformed(encode(body), "cut")
 
 
 def lifecycle(vendor: str, steps: Sequence[tuple[str, float]], seed: int) -> list[Body]:
@@ -77,58 +84,5 @@ def batch(vendor: str, event_type: str, count: int, seed: int) -> Body:
     return v.batch(built)
 
 
-# --- reduction against the schema ------------------------------------------------------------
-
-
-def _reduce(
-    et: EventType, body: Body, change: Callable[[dict[str, Any], str], Body | None]
-) -> Body:
-    """Try ``change`` on every field, top down; keep each change that leaves the body valid and
-    identified as before, and descend into the fields where it did not."""
-    validator = schemas.validator(et.schema_path)
-    vendor = catalogue.vendor(et.vendor)
-    identity = vendor.observe(body)
-    out = copy.deepcopy(body)
-
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-            return
-        if not isinstance(node, dict):
-            return
-        for key in list(node):
-            before = change(node, key)
-            if before is None:
-                walk(node[key])
-            elif not (validator.is_valid(out) and vendor.observe(out) == identity):
-                node.clear()
-                node.update(before)  # undone, in the original key order
-                walk(node[key])
-
-    walk(out)
-    return out
-
-
-def _delete(node: dict[str, Any], key: str) -> Body:
-    before = dict(node)
-    del node[key]
-    return before
-
-
-def _nullify(node: dict[str, Any], key: str) -> Body | None:
-    if node[key] is None:
-        return None
-    before = dict(node)
-    node[key] = None
-    return before
-
-
-def _objects(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in list(node.values()):
-            yield from _objects(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _objects(item)
+def _vendor(et: EventType) -> Any:
+    return catalogue.vendor(et.vendor)

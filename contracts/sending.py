@@ -1,7 +1,9 @@
 """Send one request exactly as the emulator would, and describe the exchange for failure messages.
 
 Headers come from the delivery ``Endpoint`` (content type, user agent, static headers, auth signed
-over the exact bytes, the Digest challenge answered once), bytes go through ``HttpTransport``.
+over the exact bytes, the Digest challenge answered once by its ``AuthExchange``, the verification
+GET judged by ``verification_verdict``), bytes go through ``HttpTransport``: the dispatcher's and
+the Locust user's implementation, with a blocking transport.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from emulator.core import auth as authn
 from emulator.core import catalogue
-from emulator.delivery.endpoint import Endpoint
+from emulator.delivery.endpoint import VERIFY_METHOD, Endpoint, verification_verdict
 from emulator.delivery.transport import HttpTransport, Request, TransportError
 from emulator.readers.config import Target
 
@@ -54,12 +56,17 @@ def excerpt(data: bytes, limit: int = EXCERPT) -> str:
 
 
 class Sender:
-    """Sends to one vendor's consumer URL with the target's auth; one per thread (not shared)."""
+    """Sends to one vendor's consumer URL with the target's auth; one per thread (not shared).
+
+    Like the dispatcher, one ``Endpoint`` serves the target's own auth: a Digest challenge is
+    learnt once, and later requests answer it with a rising nonce count.
+    """
 
     def __init__(self, target: Target, transport: HttpTransport | None = None) -> None:
         self.target = target
         self.profile = catalogue.vendor(target.vendor).profile
         self.transport = transport or HttpTransport()
+        self.endpoint = Endpoint(target, self.profile)
 
     def send(
         self,
@@ -70,25 +77,32 @@ class Sender:
         timeout: float | None = None,
     ) -> Exchange:
         """One delivery of ``body``; ``auth`` replaces the target's (a missing or a wrong one)."""
-        target = self.target if auth is None else replace(self.target, auth=auth)
-        endpoint = Endpoint(target, self.profile)
-        method = method or target.method
+        endpoint = self.endpoint
+        if auth is not None:  # a one-off endpoint: its challenge is not the target's
+            endpoint = Endpoint(replace(self.target, auth=auth), self.profile)
+        request = endpoint.exchange(method or self.target.method, body)
         started = time.perf_counter()
-        headers = endpoint.headers(method, body)
+        headers = request.headers()
         try:
-            response = self._request(method, headers, body, timeout)
-            if endpoint.learn_challenge(response):  # Digest: answer the challenge once
-                headers = endpoint.headers(method, body)
-                response = self._request(method, headers, body, timeout)
+            response = self._request(request.method, headers, body, timeout)
+            if request.challenged(response):  # Digest: answer the challenge once
+                headers = request.headers()
+                response = self._request(request.method, headers, body, timeout)
         except TransportError as exc:
             return Exchange(
-                method, target.url, endpoint.redacted(headers), body, None, {}, b"",
+                request.method, self.target.url, endpoint.redacted(headers), body, None, {}, b"",
                 time.perf_counter() - started, str(exc),
             )  # fmt: skip
         return Exchange(
-            method, target.url, endpoint.redacted(headers), body, response.status,
+            request.method, self.target.url, endpoint.redacted(headers), body, response.status,
             response.headers, response.body, time.perf_counter() - started,
         )  # fmt: skip
+
+    def verify(self) -> tuple[Exchange, bool, str]:
+        """The verification GET, judged as the dispatcher judges it: (exchange, passed, reason)."""
+        ex = self.send(b"", method=VERIFY_METHOD)
+        passed, reason = verification_verdict(self.target, ex.status, ex.error)
+        return ex, passed, reason
 
     def _request(
         self, method: str, headers: dict[str, str], body: bytes, timeout: float | None

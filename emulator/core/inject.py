@@ -7,7 +7,7 @@ Each kind is also the label of the events it produces, so a plan says which even
 - ``late``: the event is delivered long after it happened (its timestamps unchanged).
 - ``omit_optional``: the optional fields the body carries are left out.
 - ``nullable_null``: nullable fields that carry a value are sent as null.
-- ``unknown_fields``: fields the vendor does not document (yet), at the top and inside.
+- ``unknown_fields``: a field the vendor does not document (yet), in every object of the body.
 - ``unknown_event_type``: an extra event of a type the vendor does not have.
 - ``wrong_auth``, ``missing_auth``: an extra copy of the request signed with a wrong secret, or
   without its auth headers; a consumer must refuse it (4xx).
@@ -15,18 +15,20 @@ Each kind is also the label of the events it produces, so a plan says which even
 - ``oversized``: an extra copy padded with JSON whitespace to ``size`` bytes (default just over
   1 MiB); a consumer may take it (it is the same event) or refuse it (413), but not fail.
 
-The extra requests come right before the event they copy. Which fields are optional or nullable is
-listed per vendor below (a test checks the lists against the schemas).
+The extra requests come right before the event they copy. What each kind does to a body is one of
+``emulator.core.mutations``, the functions the contract suite uses too: which fields are optional or
+nullable comes from the event's JSON Schema, which the scenario's reader hands the plan.
 """
 
 from __future__ import annotations
 
-import copy
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from emulator.core import values
+from emulator.core import mutations
+from emulator.core.mutations import Schema
+from emulator.core.vendor import Vendor
 
 KINDS = (
     "duplicate", "out_of_order", "late", "omit_optional", "nullable_null", "unknown_fields",
@@ -44,176 +46,41 @@ MUST_REFUSE = frozenset(("wrong_auth", "missing_auth", "malformed_json"))
 DEFAULT_DELAYS = {"duplicate": (0.0, 30.0), "out_of_order": (1.0, 10.0), "late": (600.0, 7200.0)}
 DEFAULT_SIZE = 1024 * 1024 + 1
 
-Path = tuple[str, ...]  # keys from the body's root; "*" is every element of a list
 
-_COUPON, _REDEMPTION = ("_embedded", "coupon"), ("_embedded", "redemption")
-OPTIONAL: Mapping[str, tuple[Path, ...]] = {
-    "komo": (("user_profile_id",), ("coupon_code",), ("competition_entry_id",)),
-    # Rebilly documents no required top-level field; the ids, the type, the coupon's status and
-    # revision stay, since dedupe keys and precedence depend on them.
-    "rebilly": (
-        ("_links",),
-        (*_COUPON, "restrictions"),
-        (*_COUPON, "redemptionsCount"),
-        (*_COUPON, "description"),
-        (*_COUPON, "expiredTime"),
-        (*_COUPON, "createdTime"),
-        (*_COUPON, "updatedTime"),
-        (*_COUPON, "_links"),
-        (*_REDEMPTION, "additionalRestrictions"),
-        (*_REDEMPTION, "canceledTime"),
-        (*_REDEMPTION, "_links"),
-        ("_embedded", "customer"),
-    ),
-}  # fabric and punchh always send every key
-NULLABLE: Mapping[str, tuple[Path, ...]] = {
-    "rebilly": (
-        (*_COUPON, "expiredTime"),
-        (*_REDEMPTION, "canceledTime"),
-        ("_embedded", "customer", "email"),
-        ("_embedded", "customer", "firstName"),
-        ("_embedded", "customer", "lastName"),
-        ("_embedded", "customer", "primaryAddress"),
-    ),
-    "punchh": tuple(
-        ("payload", k)
-        for k in (
-            "app_device_id",
-            "bar_code",
-            "email",
-            "employee_id",
-            "gift_count",
-            "revenue_code",
-            "revenue_id",
-        )
-    )
-    + tuple(
-        ("payload", "user", k)
-        for k in (
-            "phone",
-            "gender",
-            "birthday",
-            "first_name",
-            "last_name",
-            "preferred_locale",
-            "external_source_id",
-            "last_activity_at",
-        )
-    )
-    + tuple(
-        ("payload", "redeemable", k)
-        for k in (
-            "description",
-            "discount_amount",
-            "redeemable_image_url",
-            "meta_data",
-        )
-    ),
-}  # komo has no nullable field; fabric's only one, subject, is always null
-# Where unknown fields go inside the body, besides its top level.
-_INNER: Mapping[str, tuple[Path, ...]] = {
-    "fabric": (("events", "*"), ("events", "*", "data")),
-    "rebilly": (_COUPON,),
-    "punchh": (("payload",),),
-}
+def mutate(
+    chosen: Collection[str], vendor: Vendor, body: dict[str, Any], schema: Callable[[], Schema]
+) -> tuple[dict[str, Any], list[str]]:
+    """The event's own body with the chosen ``MUTATIONS`` done, and the kinds that changed it.
+
+    ``schema`` gives the event type's schema, asked for only when a mutation needs it.
+    """
+    labels = []
+    for kind in MUTATIONS:
+        if kind not in chosen:
+            continue
+        if kind == "omit_optional":
+            changed = mutations.omit_optional(body, schema(), vendor)
+        elif kind == "nullable_null":
+            changed = mutations.null_nullable(body, schema(), vendor)
+        else:
+            changed = mutations.add_unknown_fields(body)
+        if changed != body:
+            body = changed
+            labels.append(kind)
+    return body, labels
 
 
-def omit_optional(slug: str, body: dict[str, Any]) -> bool:
-    """Drop the optional fields ``body`` carries (in place); False when it carries none."""
-    return _each(body, OPTIONAL.get(slug, ()), lambda parent, key: parent.pop(key))
-
-
-def nullable_null(slug: str, body: dict[str, Any]) -> bool:
-    """Set nullable fields that hold a value to null (in place); False when none does."""
-
-    def null(parent: dict[str, Any], key: str) -> None:
-        if parent[key] is None:
-            raise KeyError(key)  # nothing to change here
-        parent[key] = None
-
-    return _each(body, NULLABLE.get(slug, ()), null)
-
-
-def unknown_fields(slug: str, body: dict[str, Any], rng: random.Random) -> bool:
-    """Add fields the vendor does not document, at the top level and inside (in place)."""
-    targets = [body]
-    for path in _INNER.get(slug, ()):
-        targets.extend(o for o in _find(body, path) if isinstance(o, dict))
-    for i, target in enumerate(targets):
-        target[f"x_unknown_field_{i + 1}"] = rng.choice(
-            ("added later", 42, 3.5, True, None, ["a", 1], {"nested": {"deeper": "value"}})
-        )
-    return True
-
-
-# The type each vendor's ``unknown_event_type`` copies announce: plausible, and not in the catalogue.
-UNKNOWN_TYPES: Mapping[str, str] = {
-    "komo": "CouponExpired",
-    "fabric": "offers:coupon:archived",
-    "rebilly": "coupon-archived",
-    "punchh": "coupon-delete",  # event_name coupons, action delete
-}
+def extra_bytes(kind: str, wire: bytes, rng: random.Random, size: int | None) -> bytes | None:
+    """The raw body of an ``EXTRA_REQUESTS`` copy, or None when it is sent as the event's own."""
+    if kind == "malformed_json":
+        return mutations.malformed(wire, mutations.MALFORMED_WAYS[rng.randrange(3)])
+    if kind == "oversized":
+        return mutations.oversized(wire, size or DEFAULT_SIZE)
+    return None
 
 
 def unknown_event_type(
-    slug: str, body: Mapping[str, Any], rng: random.Random
-) -> tuple[str, dict[str, Any]] | None:
-    """A copy of ``body`` announcing a type the vendor does not have, with fresh event ids."""
-    name = UNKNOWN_TYPES.get(slug)
-    if name is None:
-        return None
-    out = copy.deepcopy(dict(body))
-    if slug == "komo":
-        out["event"], out["id"] = name, values.uuid4(rng)
-    elif slug == "fabric":
-        out["type"] = name
-        for event in out["events"]:
-            event["id"] = values.uuid4(rng)
-            event["data"]["status"] = "ARCHIVED"
-    elif slug == "rebilly":
-        out["eventType"] = name
-    else:
-        out["content_id"], out["action"] = values.uuid4(rng), "delete"
-    return name, out
-
-
-def malformed(wire: bytes, rng: random.Random) -> bytes:
-    """The body's bytes broken the ways real senders break them: cut short, a trailing comma,
-    or a ``//`` comment (as in Komo's documented examples)."""
-    how = rng.randrange(3)
-    if how == 0:
-        return wire[: max(1, len(wire) // 2)]
-    if how == 1:
-        return wire[:-1] + b",}"
-    return b"{// sent broken on purpose by coupon-emulator\n" + wire[1:]
-
-
-def oversized(wire: bytes, size: int) -> bytes:
-    """The same JSON, padded with insignificant whitespace before its last brace to ``size``."""
-    return wire[:-1] + b" " * max(0, size - len(wire)) + wire[-1:]
-
-
-def _find(body: Any, path: Path) -> list[Any]:
-    found = [body]
-    for key in path:
-        nxt = []
-        for obj in found:
-            if key == "*" and isinstance(obj, list):
-                nxt.extend(obj)
-            elif isinstance(obj, dict) and key in obj:
-                nxt.append(obj[key])
-        found = nxt
-    return found
-
-
-def _each(body: dict[str, Any], paths: tuple[Path, ...], change) -> bool:
-    changed = False
-    for path in paths:
-        for parent in _find(body, path[:-1]):
-            if isinstance(parent, dict) and path[-1] in parent:
-                try:
-                    change(parent, path[-1])
-                except KeyError:
-                    continue
-                changed = True
-    return changed
+    vendor: Vendor, body: Mapping[str, Any], rng: random.Random
+) -> tuple[str, dict[str, Any]]:
+    """A copy of ``body`` announcing the type the vendor declares it does not have."""
+    return mutations.unknown_type(vendor, body, rng)

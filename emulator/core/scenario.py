@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import random
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -21,6 +21,7 @@ from typing import Any
 from emulator.core import catalogue, coupons, inject, lifecycle
 from emulator.core.errors import BuildError
 from emulator.core.fakedata import FakeData
+from emulator.core.mutations import Schema
 from emulator.core.plan import PlannedEvent
 from emulator.core.values import EPOCH
 from emulator.core.vendor import DEFAULT_LINKS_BASE, Context, encode
@@ -109,6 +110,9 @@ class Scenario:
     start: datetime | None = None  # None: values.EPOCH when planning, now when running
     population: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
     description: str = ""
+    # (vendor, event type) -> that type's JSON Schema, for the edge cases that read it
+    # (omit_optional, nullable_null); the reader, which may load files, hands it over.
+    schemas: Callable[[str, str], Schema] | None = field(default=None, compare=False, repr=False)
 
     def expected_events(self) -> float:
         """How many events a plan holds on average (exactly, when nothing is left to chance)."""
@@ -168,6 +172,7 @@ _START, _ADVANCE, _EMIT = 0, 1, 2
 class _Planner:
     def __init__(self, scenario, seed, start, links_base, extras, only) -> None:
         self.seed = scenario.seed if seed is None else seed
+        self.schemas = scenario.schemas
         self.start = start or scenario.start or EPOCH
         self.fake = FakeData(self.seed)
         self.holders = coupons.Holders(
@@ -284,13 +289,9 @@ class _Planner:
         """
         rng, slug, key = coupon.flow.chance, coupon.flow.flow.vendor, coupon.key
         chosen = {k for k in inject.KINDS if k in rules and rng.random() < rules[k].probability}
-        labels = []
-        if "omit_optional" in chosen and inject.omit_optional(slug, body):
-            labels.append("omit_optional")
-        if "nullable_null" in chosen and inject.nullable_null(slug, body):
-            labels.append("nullable_null")
-        if "unknown_fields" in chosen and inject.unknown_fields(slug, body, rng):
-            labels.append("unknown_fields")
+        body, labels = inject.mutate(
+            chosen, coupon.flow.vendor, body, lambda: self.schema(slug, event)
+        )
         delay, hold = 0.0, None
         if "late" in chosen:
             delay = _span(rules["late"], "late").draw(rng)
@@ -311,9 +312,7 @@ class _Planner:
                 auth = kind.removesuffix("_auth")
             else:
                 wire = wire or encode(body)
-                size = rules[kind].size or inject.DEFAULT_SIZE
-                raw = inject.malformed(wire, rng) if kind == "malformed_json" else None
-                raw = inject.oversized(wire, size) if kind == "oversized" else raw
+                raw = inject.extra_bytes(kind, wire, rng, rules[kind].size)
             bundle.append(
                 PlannedEvent(
                     slug, event, key, body, 0.0, _join(label, kind), raw_body=raw, auth=auth
@@ -321,14 +320,21 @@ class _Planner:
             )
         bundle.append(PlannedEvent(slug, event, key, body, 0.0, label))
         if "unknown_event_type" in chosen:
-            other = inject.unknown_event_type(slug, body, rng)
-            if other is not None:
-                labels_other = _join(label, "unknown_event_type")
-                bundle.append(PlannedEvent(slug, other[0], key, other[1], 0.0, labels_other))
+            name, other = inject.unknown_event_type(coupon.flow.vendor, body, rng)
+            labels_other = _join(label, "unknown_event_type")
+            bundle.append(PlannedEvent(slug, name, key, other, 0.0, labels_other))
         if "duplicate" in chosen:
             again = _span(rules["duplicate"], "duplicate").draw(rng)
             bundle.append(PlannedEvent(slug, event, key, body, again, _join(label, "duplicate")))
         return bundle, delay, hold
+
+    def schema(self, vendor: str, event: str) -> Schema:
+        if self.schemas is None:
+            raise BuildError(
+                f"{vendor} {event}: omit_optional and nullable_null need the event's JSON Schema; "
+                "plan a scenario the reader loaded (it hands the schemas over)"
+            )
+        return self.schemas(vendor, event)
 
 
 def _at(planned: PlannedEvent, base: float) -> PlannedEvent:

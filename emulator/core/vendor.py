@@ -263,9 +263,13 @@ class Vendor(Protocol):
     def observe(self, body: Mapping[str, Any]) -> tuple[Observation, ...]:
         """The consumer's reading of a body, one Observation per event it carries; never raises."""
 
-    def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """``body`` relabelled as an event type the vendor does not send (yet): consumers must
-        acknowledge such events and ignore them."""
+    # Edge-case facts: the one event type the vendor does not send (yet), its catalogue-style name
+    # and how a body is relabelled as it (edge cases and contract cases: emulator.core.mutations).
+    unknown_type: str
+
+    def with_unknown_type(self, body: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+        """A copy of ``body`` relabelled as ``unknown_type``, with fresh event ids from ``rng``
+        where the vendor dedupes on them: consumers must acknowledge such events and ignore them."""
 
     # Web-side facts: what the service and the contract suite read from each vendor.
     # The resources its payload links point at, served under ``/vendors/<slug>/``. Default: none.

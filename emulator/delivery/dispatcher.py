@@ -1,9 +1,11 @@
 """The dispatcher: one event loop that keeps several requests in flight over keep-alive sockets.
 
-A single thread sends due deliveries, reads answers as they come (``selectors``), judges them,
-schedules retries (delays shrunk by ``time_scale``) and logs every attempt in batched outbox
-transactions. One thread, not a pool: Python threads share one interpreter lock, and a worker
-back from ``recv`` would queue behind the others for it, so answers would wait; here none does.
+A single thread sends due deliveries, reads answers as they come (``selectors``), has them judged
+(``emulator.delivery.judging``: verdicts, attempt rows, batched outbox writes) and schedules the
+retries (delays shrunk by ``time_scale``). Headers, the Digest exchange and the verification GET
+come from ``emulator.delivery.endpoint``, as for every other sender. One thread, not a pool:
+Python threads share one interpreter lock, and a worker back from ``recv`` would queue behind the
+others for it, so answers would wait; here none does.
 """
 
 from __future__ import annotations
@@ -13,80 +15,33 @@ import selectors
 import socket
 import threading
 import time
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
 from typing import Any
 
-from emulator.core import catalogue, policy
-from emulator.core.policy import DELIVERED, EXHAUSTED, FAILED, PENDING
+from emulator.core import catalogue
+from emulator.core.policy import FAILED, PENDING
 from emulator.delivery import injected
-from emulator.delivery.endpoint import Endpoint
+from emulator.delivery.endpoint import VERIFY_METHOD, Endpoint, Verifications
 from emulator.delivery.http11 import ProtocolError, Response, ResponseReader, address, request_bytes
-from emulator.delivery.outbox import (
-    RESPONSE_BODY_LIMIT,
-    Attempt,
-    Delivery,
-    Outbox,
-    Update,
-)
+from emulator.delivery.judging import Exchange, Ledger, Progress, attempt_row, judge, settled
+from emulator.delivery.outbox import Attempt, Delivery, Outbox
 from emulator.delivery.scheduler import Scheduler
 from emulator.delivery.transport import connect
+
+__all__ = ["DEFAULT_WORKERS", "Dispatcher", "Progress"]
 
 # Requests in flight at once, each on its own keep-alive connection: more of them overlap our work
 # with the consumer's. A slow consumer on a real network wants more: raise it with --workers.
 DEFAULT_WORKERS = 8
 READ_SIZE = 65536
-FLUSH_EVERY = 0.05  # seconds between outbox transactions
-FLUSH_SIZE = 2000  # or this many results, whichever first
 IDLE_TICK = 0.01  # how often an idle loop looks for newly submitted work
-
-
-@dataclass
-class Progress:
-    """Live counters of one dispatch, read by the progress line and the summary."""
-
-    submitted: int = 0
-    attempts: int = 0
-    retries: int = 0
-    statuses: Counter[str] = field(default_factory=Counter)
-    started: float = field(default_factory=time.perf_counter)
-
-    @property
-    def done(self) -> int:
-        return self.statuses[DELIVERED] + self.statuses[FAILED] + self.statuses[EXHAUSTED]
-
-    def line(self) -> str:
-        elapsed = max(time.perf_counter() - self.started, 1e-9)
-        return (
-            f"{self.done}/{self.submitted} final: {self.statuses[DELIVERED]} delivered, "
-            f"{self.statuses[FAILED]} failed, {self.statuses[EXHAUSTED]} exhausted; "
-            f"{self.attempts} attempts ({self.retries} retries), {self.done / elapsed:,.0f}/s"
-        )
-
-
-@dataclass
-class _Exchange:
-    """One request on the wire and what is known of its answer so far."""
-
-    delivery: Delivery
-    endpoint: Endpoint
-    method: str
-    body: bytes
-    headers: dict[str, str]
-    started: float
-    t0: float
-    deadline: float
-    reader: ResponseReader
-    verification: bool = False
-    digest_answered: bool = False
-    resent_on_fresh: bool = False
 
 
 class _Connection:
     def __init__(self, key: tuple[str, str, int], sock: socket.socket) -> None:
         self.key = key
         self.sock = sock
-        self.exchange: _Exchange | None = None
+        self.exchange: Exchange | None = None
         self.used = False
 
 
@@ -103,15 +58,14 @@ class Dispatcher:
         self.workers = workers
         self.scale = float(settings.time_scale)
         self.scheduler = Scheduler(per_coupon=settings.ordering == "per-coupon")
-        self.progress = Progress()
+        self.ledger = Ledger(outbox)
+        self.progress = self.ledger.progress
         self._thread: threading.Thread | None = None
         self._errors: list[BaseException] = []
         self._stop = threading.Event()
         self._endpoints: dict[str, Endpoint] = {}
-        self._verified: dict[str, tuple[bool, str] | None] = {}  # url -> None while in flight
+        self._verifications = Verifications()  # once per run and target
         self._parked: dict[str, list[Delivery]] = defaultdict(list)
-        self._results: list[tuple[Attempt | None, Update | None]] = []
-        self._last_flush = time.monotonic()
         self._selector = selectors.DefaultSelector()
         self._idle: dict[tuple[str, str, int], list[_Connection]] = defaultdict(list)
         self._busy: set[_Connection] = set()
@@ -154,7 +108,7 @@ class Dispatcher:
             self.scheduler.stop()
         finally:
             try:
-                self._flush()
+                self.ledger.flush()
             finally:
                 for conn in [*self._busy, *(c for pool in self._idle.values() for c in pool)]:
                     conn.sock.close()
@@ -177,11 +131,8 @@ class Dispatcher:
             for key, _ in self._selector.select(timeout):
                 self._readable(key.data)
             self._expire()
-            if (
-                len(self._results) >= FLUSH_SIZE
-                or time.monotonic() - self._last_flush >= FLUSH_EVERY
-            ):
-                self._flush()
+            if self.ledger.flush_due():
+                self.ledger.flush()
 
     def _endpoint(self, vendor: str) -> Endpoint:
         endpoint = self._endpoints.get(vendor)
@@ -193,20 +144,17 @@ class Dispatcher:
     def _begin(self, delivery: Delivery) -> None:
         endpoint = self._endpoint(delivery.vendor)
         target = endpoint.target
-        if target.verification_get:
-            url = target.url
-            if url not in self._verified:  # Punchh's GET before the first POST, once per run
-                self._verified[url] = None
-                self._parked[url].append(delivery)
-                self._send(delivery, endpoint, "GET", b"", verification=True)
-                return
-            state = self._verified[url]
-            if state is None:
-                self._parked[url].append(delivery)
-                return
-            if not state[0]:
-                self._settle(delivery, None, FAILED, None, state[1])
-                return
+        if self._verifications.needed(target):  # the GET before the first delivery, once per run
+            self._parked[target.url].append(delivery)
+            self._send(delivery, endpoint, VERIFY_METHOD, b"", verification=True)
+            return
+        outcome = self._verifications.outcome(target)
+        if outcome is None:  # the GET is in flight
+            self._parked[target.url].append(delivery)
+            return
+        if not outcome[0]:
+            self._settle(delivery, None, outcome[1])
+            return
         self._send(delivery, endpoint, target.method, delivery.body)
 
     def _send(
@@ -217,17 +165,17 @@ class Dispatcher:
         body: bytes,
         *,
         verification: bool = False,
-        exchange: _Exchange | None = None,
+        exchange: Exchange | None = None,
     ) -> None:
         timeout = endpoint.target.timeout
-        auth_mode = None if verification else injected.auth_mode(delivery.label)
         if exchange is None:
-            exchange = _Exchange(
-                delivery, endpoint, method, body, {}, time.time(), time.perf_counter(),
-                time.monotonic() + timeout, ResponseReader(method), verification,
-                digest_answered=auth_mode == "missing",
+            auth_mode = None if verification else injected.auth_mode(delivery.label)
+            exchange = Exchange(
+                delivery, endpoint, endpoint.exchange(method, body, auth_mode), time.time(),
+                time.perf_counter(), time.monotonic() + timeout, ResponseReader(method),
+                verification,
             )  # fmt: skip
-        exchange.headers = endpoint.headers(method, body, auth_mode)
+        exchange.headers = exchange.auth.headers()
         exchange.reader = ResponseReader(method)
         key = address(endpoint.target.url)[0]
         try:
@@ -243,6 +191,12 @@ class Dispatcher:
             if self._retry_on_fresh(exchange):
                 return
             self._answered(exchange, None, "connection", f"{type(exc).__name__}: {exc}")
+
+    def _again(self, exchange: Exchange) -> None:
+        """The same request once more (a Digest answer, or a stale keep-alive connection)."""
+        self._send(
+            exchange.delivery, exchange.endpoint, exchange.method, exchange.body, exchange=exchange
+        )
 
     def _checkout(self, key: tuple[str, str, int], timeout: float) -> _Connection:
         pool = self._idle[key]
@@ -283,19 +237,12 @@ class Dispatcher:
             self._idle[conn.key].append(conn)
         else:
             self._close(conn)
-        if not exchange.digest_answered and exchange.endpoint.learn_challenge(response):
-            exchange.digest_answered = True
-            self._send(
-                exchange.delivery,
-                exchange.endpoint,
-                exchange.method,
-                exchange.body,
-                exchange=exchange,
-            )
+        if exchange.auth.challenged(response):  # Digest: answer the challenge once
+            self._again(exchange)
             return
         self._answered(exchange, response, None, None)
 
-    def _retry_on_fresh(self, exchange: _Exchange) -> bool:
+    def _retry_on_fresh(self, exchange: Exchange) -> bool:
         """A reused keep-alive connection the server had closed: send once more on a new one."""
         conn = next((c for c in self._busy if c.exchange is exchange), None)
         reused = conn is not None and conn.used
@@ -304,9 +251,7 @@ class Dispatcher:
         if not reused or exchange.resent_on_fresh:
             return False
         exchange.resent_on_fresh = True
-        self._send(
-            exchange.delivery, exchange.endpoint, exchange.method, exchange.body, exchange=exchange
-        )
+        self._again(exchange)
         return True
 
     def _expire(self) -> None:
@@ -320,7 +265,7 @@ class Dispatcher:
                 exchange, None, "timeout", f"no answer within {exchange.endpoint.target.timeout:g}s"
             )
 
-    def _drop_busy(self, exchange: _Exchange) -> None:
+    def _drop_busy(self, exchange: Exchange) -> None:
         for conn in [c for c in self._busy if c.exchange is exchange]:
             self._close(conn)
 
@@ -336,121 +281,46 @@ class Dispatcher:
     # Verdicts
 
     def _answered(
-        self, exchange: _Exchange, response: Response | None, kind: str | None, error: str | None
+        self, exchange: Exchange, response: Response | None, kind: str | None, error: str | None
     ) -> None:
-        status = None if response is None else response.status
         if exchange.verification:
             self._verification_done(exchange, response, error)
             return
+        attempt, update = judge(exchange, response, kind, error, self.scale)
+        self.ledger.record(attempt, update)
         delivery = exchange.delivery
-        target = exchange.endpoint.target
-        expect = injected.expectation(delivery.label, target.auth.type) if delivery.label else None
-        if expect is not None:  # sent broken on purpose: judged by what a consumer must do
-            verdict = injected.judge(expect, status, kind, delivery.retry_counts)
-        else:
-            verdict = policy.judge(
-                target.retry, target.is_success, status, kind, delivery.retry_counts
-            )
-        number = delivery.attempts + 1
-        attempt = self._attempt(exchange, response, error, verdict.status, number)
-        due = time.time() + (verdict.delay or 0) * self.scale
-        last_error = error or (None if verdict.status == DELIVERED else verdict.reason)
-        update = Update(
-            delivery.id, verdict.status, number, verdict.retry_counts, due, status, last_error
-        )
-        self._record(attempt, update)
-        if verdict.status == PENDING:
-            delivery.attempts = number
-            delivery.retry_counts = dict(verdict.retry_counts)
-            delivery.due_at = due
+        if update.status == PENDING:
+            delivery.attempts = update.attempts
+            delivery.retry_counts = dict(update.retry_counts)
+            delivery.due_at = update.due_at
             self.scheduler.retry(delivery)
         else:
             self.scheduler.finished(delivery)
 
     def _verification_done(
-        self, exchange: _Exchange, response: Response | None, error: str | None
+        self, exchange: Exchange, response: Response | None, error: str | None
     ) -> None:
-        url = exchange.endpoint.target.url
-        parked = self._parked.pop(url, [])
-        if response is not None and response.status == 200:
-            self._verified[url] = (True, "verification GET answered 200")
-            self._record(self._attempt(exchange, response, None, "verified", 0), None)
+        target = exchange.endpoint.target
+        parked = self._parked.pop(target.url, [])
+        status = None if response is None else response.status
+        passed, reason = self._verifications.judge(target, status, error)
+        if passed:
+            self.ledger.record(attempt_row(exchange, response, None, "verified", 0), None)
             for delivery in parked:
-                self._send(
-                    delivery, exchange.endpoint, exchange.endpoint.target.method, delivery.body
-                )
+                self._send(delivery, exchange.endpoint, target.method, delivery.body)
             return
-        got = f"answered {response.status}" if response is not None else f"got no answer ({error})"
-        reason = (
-            f"verification GET to {url} {got}; Punchh activates a webhook only when this GET "
-            "(same Authorization header) answers 200. Set verification_get: false to skip it."
-        )
-        self._verified[url] = (False, reason)
         first, *rest = parked
-        self._settle(
-            first, self._attempt(exchange, response, error, FAILED, 0), FAILED, response, reason
-        )
+        self._settle(first, attempt_row(exchange, response, error, FAILED, 0), reason, response)
         for delivery in rest:
-            self._settle(delivery, None, FAILED, None, reason)
+            self._settle(delivery, None, reason)
 
     def _settle(
         self,
         delivery: Delivery,
         attempt: Attempt | None,
-        status: str,
-        response: Response | None,
         reason: str,
+        response: Response | None = None,
     ) -> None:
-        code = None if response is None else response.status
-        update = Update(
-            delivery.id,
-            status,
-            delivery.attempts,
-            delivery.retry_counts,
-            delivery.due_at,
-            code,
-            reason,
-        )
-        self._record(attempt, update)
+        """Fail a delivery whose target refused verification (the GET's attempt on the first)."""
+        self.ledger.record(attempt, settled(delivery, FAILED, response, reason))
         self.scheduler.finished(delivery)
-
-    @staticmethod
-    def _attempt(
-        exchange: _Exchange, response: Response | None, error: str | None, outcome: str, number: int
-    ) -> Attempt:
-        return Attempt(
-            delivery_id=exchange.delivery.id,
-            number=number,
-            started_at=exchange.started,
-            duration_ms=(time.perf_counter() - exchange.t0) * 1000,
-            method=exchange.method,
-            url=exchange.endpoint.target.url,
-            request_headers=exchange.endpoint.redacted(exchange.headers),
-            status=None if response is None else response.status,
-            response_headers=None if response is None else response.headers,
-            response_body=None
-            if response is None
-            else response.body[:RESPONSE_BODY_LIMIT].decode("utf-8", errors="replace"),
-            error=error,
-            outcome=outcome,
-        )
-
-    # Log
-
-    def _record(self, attempt: Attempt | None, update: Update | None) -> None:
-        self._results.append((attempt, update))
-        progress = self.progress
-        if attempt is not None:
-            progress.attempts += 1
-        if update is None:
-            return
-        if update.status == PENDING:
-            progress.retries += 1
-        else:
-            progress.statuses[update.status] += 1
-
-    def _flush(self) -> None:
-        if self._results:
-            batch, self._results = self._results, []
-            self.outbox.record(batch)
-        self._last_flush = time.monotonic()

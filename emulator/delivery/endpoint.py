@@ -1,4 +1,10 @@
-"""One target as the dispatcher talks to it: headers, signing at send time, the Digest exchange."""
+"""One target as every sender talks to it: headers, signing at send time, the Digest exchange.
+
+The dispatcher, the Locust user and the contract suite's sender all build requests here, so a
+request's headers, its Digest answer (challenge -> answer, the nonce count) and the verification GET
+some vendors send before their first delivery (``Verifications``) are one implementation whatever
+moves the bytes.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from emulator import __version__
+from emulator.core import catalogue
 from emulator.core.auth import header, redact
 from emulator.delivery import injected
 from emulator.delivery.http11 import Response
@@ -29,6 +36,10 @@ class Endpoint:
         self._challenge: str | None = None
         self._nc = 0
         self._wrong: Any = None
+
+    def exchange(self, method: str, body: bytes, auth_mode: str | None = None) -> AuthExchange:
+        """The auth of one request to this target, from its first send to its answered challenge."""
+        return AuthExchange(self, method, body, auth_mode)
 
     def headers(self, method: str, body: bytes, auth_mode: str | None = None) -> dict[str, str]:
         """Static headers, then auth computed over these exact bytes (a signature is made now).
@@ -70,3 +81,74 @@ class Endpoint:
 
     def redacted(self, headers: Mapping[str, str]) -> dict[str, str]:
         return redact(headers, self.secrets) if self.secrets else dict(headers)
+
+
+class AuthExchange:
+    """One request's authentication: its headers, and whether an answer is a Digest challenge to
+    send it again for. A challenge is answered once per request, and never for a request sent
+    without auth on purpose (``auth_mode="missing"``): its 401 is the answer wanted."""
+
+    def __init__(
+        self, endpoint: Endpoint, method: str, body: bytes, auth_mode: str | None = None
+    ) -> None:
+        self.endpoint = endpoint
+        self.method = method
+        self.body = body
+        self.auth_mode = auth_mode
+        self.answered = auth_mode == "missing"
+
+    def headers(self) -> dict[str, str]:
+        """The headers of the next send: signed now, with the Digest answer once challenged."""
+        return self.endpoint.headers(self.method, self.body, self.auth_mode)
+
+    def challenged(self, response: Response) -> bool:
+        """True when ``response`` is a Digest challenge to answer: send again with ``headers()``."""
+        if self.answered or not self.endpoint.learn_challenge(response):
+            return False
+        self.answered = True
+        return True
+
+
+# --- the verification GET (the profile flag ``verification_get``) -----------------------------
+
+VERIFY_METHOD = "GET"
+
+
+class Verifications:
+    """Which targets' verification GET passed: asked once per target URL, before the first
+    delivery there (once per run for the dispatcher, per process for the Locust user)."""
+
+    def __init__(self) -> None:
+        self._state: dict[str, tuple[bool, str] | None] = {}  # url -> None while in flight
+
+    def needed(self, target: Any) -> bool:
+        """True the first time a target that wants it is seen: the caller sends the GET now."""
+        if not target.verification_get or target.url in self._state:
+            return False
+        self._state[target.url] = None
+        return True
+
+    def outcome(self, target: Any) -> tuple[bool, str] | None:
+        """``(passed, reason)``; None while the GET is in flight. Targets without the flag pass."""
+        if not target.verification_get:
+            return True, "no verification GET for this target"
+        return self._state.get(target.url)
+
+    def judge(self, target: Any, status: int | None, error: str | None = None) -> tuple[bool, str]:
+        """Record and return the verdict on the verification GET's answer (``status`` None: none)."""
+        self._state[target.url] = verdict = verification_verdict(target, status, error)
+        return verdict
+
+
+def verification_verdict(
+    target: Any, status: int | None, error: str | None = None
+) -> tuple[bool, str]:
+    """``(passed, reason)`` for the answer to a target's verification GET: only a 200 passes."""
+    if status == 200:
+        return True, "verification GET answered 200"
+    got = f"answered {status}" if status is not None else f"got no answer ({error})"
+    title = catalogue.vendor(target.vendor).title
+    return False, (
+        f"verification GET to {target.url} {got}; {title} activates a webhook only when this GET "
+        "(same Authorization header) answers 200. Set verification_get: false to skip it."
+    )

@@ -15,10 +15,11 @@ from __future__ import annotations
 import csv
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from gevent.event import AsyncResult
+from gevent.event import Event
 from locust import FastHttpUser, constant, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
@@ -27,14 +28,14 @@ from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 from emulator.core.errors import UsageError
 from emulator.core.policy import DELIVERED
 from emulator.delivery import injected
-from emulator.delivery.endpoint import Endpoint
+from emulator.delivery.endpoint import VERIFY_METHOD, AuthExchange, Endpoint
 from emulator.delivery.http11 import Response
 from emulator.loadgen.roles import DONE, GO, READY, Coordinator, Options, Sender
 from emulator.loadgen.share import Request
 
 
 class VerificationRefused(Exception):
-    """Punchh's verification GET was not answered 200, so Punchh would send nothing there."""
+    """The verification GET was not answered 200, so the vendor would send nothing there."""
 
 
 @events.init_command_line_parser.add_listener
@@ -159,17 +160,10 @@ class CouponUser(FastHttpUser):
                     response=None, url=target.url, start_time=time.time(),
                 )  # fmt: skip
                 return False
-        return self._post(endpoint, item)
-
-    def _post(self, endpoint: Endpoint, item: Request, challenged: bool = False) -> bool:
-        target = endpoint.target
-        mode = injected.auth_mode(item.label)
-        headers = endpoint.headers(target.method, item.body, mode)
+        auth = endpoint.exchange(target.method, item.body, injected.auth_mode(item.label))
         expect = injected.expectation(item.label, target.auth.type)
-        with self.client.request(
-            target.method, target.url, name=item.name, data=item.body, headers=headers,
-            catch_response=True, allow_redirects=False,
-        ) as response:  # fmt: skip
+
+        def judge(response: Any) -> bool:
             status = response.status_code or 0
             if expect is not None:
                 # Broken on purpose (the plan's label): a correct consumer refuses it with a 4xx.
@@ -179,49 +173,62 @@ class CouponUser(FastHttpUser):
                     return True
                 response.failure(f"{item.label}: {verdict.reason}")
                 return False
-            if (
-                not challenged
-                and mode != "missing"
-                and status == 401
-                and endpoint.learn_challenge(Response(401, dict(response.headers.items()), b""))
-            ):
-                # Answering a Digest challenge is authentication, not a retry: the 401 is counted
-                # on its own row, and the answer under the event's name.
-                response.request_meta["name"] = f"{item.vendor} digest challenge"
-                response.success()
-            elif status and target.is_success(status):
+            if status and target.is_success(status):
                 response.success()
                 return True
-            else:
-                response.failure(_refusal(target, response))
-                return False
-        return self._post(endpoint, item, challenged=True)
+            response.failure(_refusal(target, response))
+            return False
+
+        return self._exchange(auth, item.vendor, item.name, judge)
+
+    def _exchange(
+        self, auth: AuthExchange, vendor: str, name: str, judge: Callable[[Any], bool]
+    ) -> bool:
+        """One request, its Digest challenge answered once (``AuthExchange``), then judged."""
+        url = auth.endpoint.target.url
+        while True:
+            with self.client.request(
+                auth.method, url, name=name, data=auth.body or None, headers=auth.headers(),
+                catch_response=True, allow_redirects=False,
+            ) as response:  # fmt: skip
+                # geventhttpclient's headers are a dict of lowercased name -> (name, value): items()
+                headers = dict(response.headers.items()) if response.headers else {}
+                challenge = Response(response.status_code or 0, headers, b"")
+                if not auth.challenged(challenge):
+                    return judge(response)
+                # Answering a Digest challenge is authentication, not a retry: the 401 is counted
+                # on its own row, and the answer under the request's name.
+                response.request_meta["name"] = f"{vendor} digest challenge"
+                response.success()
 
     def _verify(self, sender: Sender, endpoint: Endpoint, vendor: str) -> str | None:
-        """Punchh's GET before the first POST, once per process and target; None when it passed."""
-        url = endpoint.target.url
-        result = sender.verified.get(url)
-        if result is None:
-            result = sender.verified[url] = AsyncResult()
-            reason: str | None = "the verification GET was interrupted"
+        """The verification GET before the first POST, once per process and target (the one
+        ``Verifications`` of the dispatcher); None when it passed."""
+        target = endpoint.target
+        verifications = sender.verifications
+        if verifications.needed(target):
+            done = sender.verified[target.url] = Event()
             try:
-                with self.client.request(
-                    "GET", url, name=f"{vendor} verification", headers=endpoint.headers("GET", b""),
-                    catch_response=True, allow_redirects=False,
-                ) as response:  # fmt: skip
-                    if response.status_code == 200:
-                        reason = None
+
+                def judge(response: Any) -> bool:
+                    status = response.status_code or None
+                    error = None if status else str(response.error)
+                    passed, reason = verifications.judge(target, status, error)
+                    if passed:
                         response.success()
                     else:
-                        got = response.status_code or f"no answer: {response.error}"
-                        reason = (
-                            f"verification GET answered {got}; Punchh activates a webhook only "
-                            "when this GET answers 200 (verification_get: false skips it)"
-                        )
                         response.failure(reason)
+                    return passed
+
+                auth = endpoint.exchange(VERIFY_METHOD, b"")
+                self._exchange(auth, vendor, f"{vendor} verification", judge)
             finally:
-                result.set(reason)
-        return result.get()
+                if verifications.outcome(target) is None:
+                    verifications.judge(target, None, "the verification GET was interrupted")
+                done.set()
+        sender.verified[target.url].wait()
+        passed, reason = verifications.outcome(target) or (False, "no verification GET")
+        return None if passed else reason
 
 
 def _refusal(target: Any, response: Any) -> str:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import gevent
-from gevent.event import AsyncResult, Event
+from gevent.event import Event
 
 from emulator.core import catalogue
 from emulator.core.errors import UsageError
-from emulator.delivery.endpoint import Endpoint
+from emulator.delivery.endpoint import Endpoint, Verifications
 from emulator.loadgen.share import Request, Share, prepare
 from emulator.loadgen.source import PlanSource, load_plan
 
@@ -78,7 +78,8 @@ class Sender:
         self.finished = self.reported = False
         self.targets: Mapping[str, Any] = {}
         self.endpoints: dict[str, Endpoint] = {}
-        self.verified: dict[str, AsyncResult] = {}
+        self.verifications = Verifications()  # once per process and target
+        self.verified: dict[str, Event] = {}  # set when that target's verification GET is judged
 
     def count_request(self, **_: Any) -> None:
         self.requests += 1

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import yaml
@@ -21,7 +22,7 @@ import yaml
 from emulator.core import catalogue, coupons, inject, lifecycle
 from emulator.core.errors import ConfigError
 from emulator.core.scenario import DEFAULT_DELAY, Flow, Rule, Scenario, Span, Step
-from emulator.readers import config
+from emulator.readers import config, schemas
 from emulator.readers.scenario_checks import check_fixed, check_steps
 from emulator.readers.yamlread import WHOLE, YamlReader, compose, shape, type_name
 
@@ -118,7 +119,9 @@ class _Reader(YamlReader):
                 )  # fmt: skip
             names[flow.name] = i
             flows.append(flow)
-        return Scenario(name, tuple(flows), seed, start, population, description)
+        return Scenario(
+            name, tuple(flows), seed, start, population, description, schemas=schemas.of
+        )
 
     # --- sections ----------------------------------------------------------------------------
 
@@ -375,20 +378,33 @@ _REQUIRED = {
 _NOT_APPLICABLE = {
     "omit_optional": "sends every documented field, so no optional field can be omitted",
     "nullable_null": "has no nullable field that carries a value",
-    "unknown_event_type": "has no unknown event type defined",
 }
+# One body of each event type is enough to tell: a schema's optional and nullable fields are the
+# same in every body, and the builders always fill what the vendor may leave out or null.
+_SAMPLE_SEED = 1
+
+
+@cache
+def applies(slug: str, kind: str) -> bool:
+    """Whether edge case ``kind`` can change a body of vendor ``slug``, as its schemas say.
+
+    Only the body mutations that read the schema (``omit_optional``, ``nullable_null``) may do
+    nothing to every body of a vendor; the other kinds always apply.
+    """
+    if kind not in _NOT_APPLICABLE:
+        return True
+    vendor = catalogue.vendor(slug)
+    for et in vendor.event_types:
+        body = catalogue.sample(slug, et.name, seed=_SAMPLE_SEED)
+        _, changed = inject.mutate({kind}, vendor, body, lambda et=et: schemas.of(slug, et.name))
+        if changed:
+            return True
+    return False
 
 
 def _applicable(slug: str, rules: Mapping[str, Any]) -> dict[str, Any]:
     """The rules that can do something to this vendor's events (scenario-wide ones may not)."""
-    out = dict(rules)
-    if not inject.OPTIONAL.get(slug):
-        out.pop("omit_optional", None)
-    if not inject.NULLABLE.get(slug):
-        out.pop("nullable_null", None)
-    if slug not in inject.UNKNOWN_TYPES:
-        out.pop("unknown_event_type", None)
-    return out
+    return {kind: rule for kind, rule in rules.items() if applies(slug, kind)}
 
 
 def _finite(value: Any) -> bool:

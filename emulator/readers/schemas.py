@@ -104,6 +104,14 @@ def validator(schema_path: str) -> Draft202012Validator:
     )
 
 
+def of(vendor: str, event_type: str) -> Draft202012Validator:
+    """The validator of one catalogue event type: what a scenario's plan is handed
+    (``Scenario.schemas``) for the edge cases that read the schema."""
+    from emulator.core import catalogue
+
+    return validator(catalogue.event_type(vendor, event_type).schema_path)
+
+
 def errors(schema_path: str, body: Mapping[str, Any]) -> list[str]:
     """Every way ``body`` breaks its schema, as ``key.path: message`` lines; empty when valid."""
     return _lines(validator(schema_path), body)

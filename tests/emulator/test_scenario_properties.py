@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from emulator.core import catalogue, inject, lifecycle
 from emulator.core.errors import ConfigError
 from emulator.core.scenario import plan
-from emulator.readers.scenario_reader import parse
+from emulator.readers.scenario_reader import applies, parse
 from tests.emulator.test_scenario import check_lives
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -74,8 +74,7 @@ def flows(draw):
         steps.append(step)
         state = m.next(state, event)
     kinds = set(inject.KINDS) - inject.REORDERING
-    kinds -= {"omit_optional"} if slug not in inject.OPTIONAL else set()
-    kinds -= {"nullable_null"} if slug not in inject.NULLABLE else set()
+    kinds = {k for k in kinds if applies(slug, k)}
     rules = draw(
         st.dictionaries(
             st.sampled_from(sorted(kinds)),
@@ -105,7 +104,7 @@ def test_any_flow_the_reader_accepts_plans_only_paths_of_the_machine(text, seed)
     check_lives(events)
     # Every event of the flow's steps may appear; nothing else but the injected extras.
     names = {e for step in loaded.scenario.flows[0].steps for e in step.events}
-    extra = {inject.UNKNOWN_TYPES[loaded.scenario.flows[0].vendor]}
+    extra = {catalogue.vendor(loaded.scenario.flows[0].vendor).unknown_type}
     assert {e.event_type for e in events} <= names | extra
 
 

@@ -22,6 +22,20 @@ def error(text: str, env: dict[str, str] | None = None) -> str:
     return str(info.value)
 
 
+def test_a_scenario_wide_edge_case_the_schemas_rule_out_is_dropped_for_that_vendor():
+    loaded = read(
+        """
+        inject: {omit_optional: 0.3, duplicate: 0.1}
+        flows:
+          - {vendor: fabric, steps: ['offers:coupon:created']}
+          - {vendor: komo, steps: [CouponIssued]}
+        """
+    )
+    fabric, komo = loaded.scenario.flows
+    assert set(fabric.steps[0].inject) == {"duplicate"}  # no fabric schema has an optional field
+    assert set(komo.steps[0].inject) == {"duplicate", "omit_optional"}
+
+
 def test_a_minimal_scenario_takes_the_defaults():
     loaded = read("flows: [{vendor: komo, steps: [CouponIssued]}]")
     s = loaded.scenario
@@ -98,8 +112,8 @@ def test_every_key_of_a_full_scenario():
     assert redeemed.inject["duplicate"] == Rule(0.0, Span(60.0, 120.0))
     assert redeemed.inject["oversized"] == Rule(1.0, size=2 * 1024 * 1024)
     assert (second.name, second.spread) == ("komo-2", 7200.0)
-    # punchh sends every key: a scenario-wide omit_optional does not apply to it.
-    assert "omit_optional" not in third.steps[0].inject
+    # punchh's schemas leave nested fields optional (user, redeemable): omit_optional applies.
+    assert "omit_optional" in third.steps[0].inject
     assert dict(third.fixed) == {"coupon_id": 1000, "coupon_type": "discount", "flat_discount": 2.5}
     assert loaded.settings.time_scale == 0.5
     assert loaded.settings.vendors["punchh"].url == "http://127.0.0.1:9/p"

@@ -13,16 +13,10 @@ import re
 import tokenize
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 SLUGS = ("komo", "fabric", "rebilly", "punchh")
 SLUG = re.compile(rf"\b({'|'.join(SLUGS)})\b")
 ALLOWED = ("emulator/core/catalogue.py",)
-# Files whose vendor facts other work moves into the vendor packages (sink auth, resources and
-# their OpenAPI paths, precedence, edge-case tables, the plan loader). Delete an entry once its
-# file is clean; the strict xfail below says when that happens.
-PENDING = ("emulator/core/inject.py",)
 
 
 def slugs_in_code(source: str) -> list[str]:
@@ -65,19 +59,12 @@ def test_no_module_outside_the_vendor_packages_names_a_vendor_slug():
     offenders = {
         rel: hits
         for rel in modules()
-        if rel not in PENDING
         for hits in [slugs_in_code((ROOT / rel).read_text(encoding="utf-8"))]
         if hits
     }
     assert offenders == {}, "vendor facts outside emulator/vendors/: " + "; ".join(
         f"{rel} ({', '.join(hits)})" for rel, hits in offenders.items()
     )
-
-
-@pytest.mark.parametrize("rel", PENDING)
-@pytest.mark.xfail(strict=True, reason="pending: another change moves this file's vendor facts")
-def test_pending_file_names_no_vendor_slug(rel):
-    assert slugs_in_code((ROOT / rel).read_text(encoding="utf-8")) == []
 
 
 def test_the_check_sees_code_and_skips_documentation():

@@ -19,6 +19,7 @@ from emulator.core import catalogue, inject
 from emulator.core.scenario import plan
 from emulator.readers import scenario_schema, schemas
 from emulator.readers.loader import load_scenario as load
+from emulator.readers.scenario_reader import applies
 from tests.scenarios.test_bad_scenarios import BAD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,8 +158,7 @@ def test_each_edge_case_scenario_injects_every_case_its_vendor_allows(path):
     vendor = loaded.vendors[0]
     found = {k for e in plan(loaded.scenario) for k in e.label.split(",") if k}
     expected = set(inject.KINDS)
-    expected -= {"omit_optional"} if vendor not in inject.OPTIONAL else set()
-    expected -= {"nullable_null"} if vendor not in inject.NULLABLE else set()
+    expected = {k for k in expected if applies(vendor, k)}
     if loaded.settings.vendors[vendor].auth.type == "none":
         expected -= {"wrong_auth", "missing_auth"}
     assert found == expected

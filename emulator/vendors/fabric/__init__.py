@@ -107,6 +107,7 @@ class Fabric(Vendor):
     fixed_fields = scenario.FIXED_FIELDS
     # No shared_fields: fabric coupons belong to a merchant, not a shopper, so there are no users,
     # offers or sites to share.
+    unknown_type = UNKNOWN_TYPE
 
     def new_coupon(self, ctx: Context) -> FabricCoupon:
         coupon_id = values.object_id(ctx.rng, ctx.now)
@@ -215,9 +216,10 @@ class Fabric(Vendor):
             if isinstance(event, Mapping)
         )
 
-    def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
+    def with_unknown_type(self, body: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+        status = UNKNOWN_TYPE.rsplit(":", 1)[1].upper()
         events = [
-            {**e, "data": {**e["data"], "status": UNKNOWN_TYPE.rsplit(":", 1)[1].upper()}}
+            {**e, "id": values.uuid4(rng), "data": {**e["data"], "status": status}}
             for e in body["events"]
         ]
         return {**body, "type": UNKNOWN_TYPE, "events": events}

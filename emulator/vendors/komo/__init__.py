@@ -7,6 +7,7 @@ types ``coupon_code`` as Number but shows a string, so coupons carry either.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -28,8 +29,8 @@ from emulator.vendors.komo import scenario
 from emulator.vendors.komo.events import EVENT_TYPES, FAILED, ISSUED, REDEEMED, SLUG, VIEWED
 from emulator.vendors.komo.lifecycle import MACHINE
 
-# A type Komo does not send, for checking that consumers acknowledge and ignore new types.
-UNKNOWN_TYPE = "CouponTransferred"
+# A type Komo does not send (yet), for checking that consumers acknowledge and ignore new types.
+UNKNOWN_TYPE = "CouponExpired"
 
 # The state a coupon is in once each event has happened.
 _STATUS = {ISSUED: "issued", VIEWED: "viewed", REDEEMED: "redeemed", FAILED: "redemption-failed"}
@@ -86,6 +87,7 @@ class Komo(Vendor):
     planning_cost = 1.0  # the unit (benchmarks/generation.py)
     fixed_fields = scenario.FIXED_FIELDS
     shared_fields = scenario.SHARED_FIELDS
+    unknown_type = UNKNOWN_TYPE
 
     def new_coupon(self, ctx: Context) -> KomoCoupon:
         rng, fake = ctx.rng, ctx.fake
@@ -179,8 +181,8 @@ class Komo(Vendor):
             ),
         )
 
-    def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return {**body, "event": UNKNOWN_TYPE}
+    def with_unknown_type(self, body: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+        return {**body, "event": UNKNOWN_TYPE, "id": values.uuid4(rng)}
 
     def as_person(self, coupon: KomoCoupon, person: Person) -> KomoCoupon:
         return scenario.as_person(coupon, person)

@@ -10,6 +10,7 @@ Here: the envelope, profile and reading of a body; ``events`` (names), ``model``
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from types import MappingProxyType
@@ -43,6 +44,11 @@ _WIRE = {
     REDEMPTION: ("honored", "user_coupon_redemptions", "create"),
     VOID: ("void", "coupons", "update"),
 }
+
+# Punchh names no type on the wire: an unknown type is an action on coupons it does not send (yet),
+# for checking that consumers acknowledge and ignore it.
+UNKNOWN_ACTION = "delete"
+UNKNOWN_TYPE = "coupon-delete"
 
 # Documented (webhook delivery and configuration pages): success is 200 or 202 only, 15 s limit, the
 # 429/408 ladder, the 5xx ladder, 3xx never retried, GET verification. Our choice (unverified):
@@ -80,6 +86,7 @@ class Punchh(Vendor):
     planning_cost = 3.0  # benchmarks/generation.py: relative to komo's 1.0
     fixed_fields = scenario.FIXED_FIELDS
     shared_fields = scenario.SHARED_FIELDS
+    unknown_type = UNKNOWN_TYPE
 
     def new_coupon(self, ctx: Context) -> PunchhCoupon:
         return draw.new_coupon(ctx)
@@ -149,8 +156,8 @@ class Punchh(Vendor):
             ),
         )
 
-    def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return {**body, "event_name": UNKNOWN_EVENT_NAME}
+    def with_unknown_type(self, body: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+        return {**body, "content_id": values.uuid4(rng), "action": UNKNOWN_ACTION}
 
     def with_fixed(self, coupon: PunchhCoupon, values: Mapping[str, Any]) -> PunchhCoupon:
         return scenario.with_fixed(coupon, values)
@@ -162,8 +169,6 @@ class Punchh(Vendor):
         return scenario.as_person(coupon, person)
 
 
-# An event name Punchh does not send, for checking that consumers acknowledge and ignore it.
-UNKNOWN_EVENT_NAME = "coupon_transfers"
 # An epoch this large is in milliseconds: in seconds it would be past the year 5000.
 _MILLIS_FROM = 10**11
 

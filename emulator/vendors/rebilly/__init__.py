@@ -23,6 +23,7 @@ and ``customers/{customerId}``.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -97,6 +98,7 @@ class Rebilly(Vendor):
     planning_cost = 1.7  # benchmarks/generation.py: relative to komo's 1.0
     fixed_fields = scenario.FIXED_FIELDS
     shared_fields = scenario.SHARED_FIELDS
+    unknown_type = UNKNOWN_TYPE
 
     def new_coupon(self, ctx: Context) -> RebillyCoupon:
         """A draft coupon, scheduled to start within two weeks, held for one customer."""
@@ -238,7 +240,8 @@ class Rebilly(Vendor):
             ),
         )
 
-    def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
+    def with_unknown_type(self, body: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+        # The type is part of Rebilly's dedupe key, so the copy needs no fresh id to stand apart.
         return {**body, "eventType": UNKNOWN_TYPE}
 
     def with_fixed(self, coupon: RebillyCoupon, values: Mapping[str, Any]) -> RebillyCoupon:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from emulator.core import catalogue
@@ -41,7 +43,7 @@ def test_observe_reads_the_builders_body(et):
 def test_an_unknown_type_keeps_its_key_but_has_no_event_type(et):
     vendor = catalogue.vendor(et.vendor)
     body = catalogue.sample(et.vendor, et.name, seed=4)
-    relabelled = vendor.observe(vendor.with_unknown_type(body))
+    relabelled = vendor.observe(vendor.with_unknown_type(body, random.Random(4)))
     assert relabelled
     assert all(o.event_type is None for o in relabelled)
     assert body == catalogue.sample(et.vendor, et.name, seed=4)  # the original is left alone

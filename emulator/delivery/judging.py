@@ -1,0 +1,164 @@
+"""What the dispatcher makes of an answer: the verdict on an attempt, the attempt row, the counters.
+
+No sockets here: the dispatcher's loop (``emulator.delivery.dispatcher``) moves the bytes and hands
+each finished exchange to these functions, which judge it by the delivery's label (broken on
+purpose) or the target's retry rules, and queue the attempt and the delivery's new state for the
+outbox in batched transactions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from emulator.core import policy
+from emulator.core.policy import DELIVERED, EXHAUSTED, FAILED, PENDING
+from emulator.delivery import injected
+from emulator.delivery.endpoint import AuthExchange, Endpoint
+from emulator.delivery.http11 import Response, ResponseReader
+from emulator.delivery.outbox import RESPONSE_BODY_LIMIT, Attempt, Delivery, Outbox, Update
+
+FLUSH_EVERY = 0.05  # seconds between outbox transactions
+FLUSH_SIZE = 2000  # or this many results, whichever first
+
+
+@dataclass
+class Progress:
+    """Live counters of one dispatch, read by the progress line and the summary."""
+
+    submitted: int = 0
+    attempts: int = 0
+    retries: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def done(self) -> int:
+        return self.statuses[DELIVERED] + self.statuses[FAILED] + self.statuses[EXHAUSTED]
+
+    def line(self) -> str:
+        elapsed = max(time.perf_counter() - self.started, 1e-9)
+        return (
+            f"{self.done}/{self.submitted} final: {self.statuses[DELIVERED]} delivered, "
+            f"{self.statuses[FAILED]} failed, {self.statuses[EXHAUSTED]} exhausted; "
+            f"{self.attempts} attempts ({self.retries} retries), {self.done / elapsed:,.0f}/s"
+        )
+
+
+@dataclass
+class Exchange:
+    """One request on the wire and what is known of its answer so far."""
+
+    delivery: Delivery
+    endpoint: Endpoint
+    auth: AuthExchange
+    started: float
+    t0: float
+    deadline: float
+    reader: ResponseReader
+    verification: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+    resent_on_fresh: bool = False
+
+    @property
+    def method(self) -> str:
+        return self.auth.method
+
+    @property
+    def body(self) -> bytes:
+        return self.auth.body
+
+
+def attempt_row(
+    exchange: Exchange, response: Response | None, error: str | None, outcome: str, number: int
+) -> Attempt:
+    """The attempt log row of an exchange (number 0: the verification GET)."""
+    return Attempt(
+        delivery_id=exchange.delivery.id,
+        number=number,
+        started_at=exchange.started,
+        duration_ms=(time.perf_counter() - exchange.t0) * 1000,
+        method=exchange.method,
+        url=exchange.endpoint.target.url,
+        request_headers=exchange.endpoint.redacted(exchange.headers),
+        status=None if response is None else response.status,
+        response_headers=None if response is None else response.headers,
+        response_body=None
+        if response is None
+        else response.body[:RESPONSE_BODY_LIMIT].decode("utf-8", errors="replace"),
+        error=error,
+        outcome=outcome,
+    )
+
+
+def judge(
+    exchange: Exchange,
+    response: Response | None,
+    kind: str | None,
+    error: str | None,
+    scale: float,
+) -> tuple[Attempt, Update]:
+    """The attempt row and the delivery's new state once a delivery's exchange has ended.
+
+    ``kind`` is ``"timeout"`` or ``"connection"`` when no answer came; a retry's delay is the
+    rule's, shrunk by ``scale`` (the run's time scale).
+    """
+    status = None if response is None else response.status
+    delivery = exchange.delivery
+    target = exchange.endpoint.target
+    expect = injected.expectation(delivery.label, target.auth.type) if delivery.label else None
+    if expect is not None:  # sent broken on purpose: judged by what a consumer must do
+        verdict = injected.judge(expect, status, kind, delivery.retry_counts)
+    else:
+        verdict = policy.judge(target.retry, target.is_success, status, kind, delivery.retry_counts)
+    number = delivery.attempts + 1
+    attempt = attempt_row(exchange, response, error, verdict.status, number)
+    due = time.time() + (verdict.delay or 0) * scale
+    last_error = error or (None if verdict.status == DELIVERED else verdict.reason)
+    update = Update(
+        delivery.id, verdict.status, number, verdict.retry_counts, due, status, last_error
+    )
+    return attempt, update
+
+
+def settled(delivery: Delivery, status: str, response: Response | None, reason: str) -> Update:
+    """A delivery made final without an attempt of its own (its target refused verification)."""
+    code = None if response is None else response.status
+    return Update(
+        delivery.id, status, delivery.attempts, delivery.retry_counts, delivery.due_at, code, reason
+    )
+
+
+class Ledger:
+    """Attempts and updates waiting for the outbox, written in batched transactions, and the live
+    counters they move."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+        self.progress = Progress()
+        self._results: list[tuple[Attempt | None, Update | None]] = []
+        self._last_flush = time.monotonic()
+
+    def record(self, attempt: Attempt | None, update: Update | None) -> None:
+        self._results.append((attempt, update))
+        progress = self.progress
+        if attempt is not None:
+            progress.attempts += 1
+        if update is None:
+            return
+        if update.status == PENDING:
+            progress.retries += 1
+        else:
+            progress.statuses[update.status] += 1
+
+    def flush_due(self) -> bool:
+        return (
+            len(self._results) >= FLUSH_SIZE or time.monotonic() - self._last_flush >= FLUSH_EVERY
+        )
+
+    def flush(self) -> None:
+        if self._results:
+            batch, self._results = self._results, []
+            self.outbox.record(batch)
+        self._last_flush = time.monotonic()
