@@ -27,7 +27,7 @@ from emulator.core.vendor import DEFAULT_LINKS_BASE, Context, EventType, Vendor
 from emulator.vendors import fabric, komo, punchh, rebilly
 
 # What a vendor must define itself; the protocol's other members have defaults (core/vendor.py).
-_REQUIRED = ("slug", "title", "event_types", "profile", "machine")
+_REQUIRED = ("slug", "title", "event_types", "profile", "machine", "unknown_type")
 
 
 def load(spec: str) -> Vendor:

@@ -5,6 +5,7 @@ two event types, its schemas in ``schemas/`` beside this module. ``test_fifth_ve
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -101,5 +102,7 @@ class Toy(Vendor):
             ),
         )
 
-    def with_unknown_type(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return {**body, "event": "ToyTransferred"}
+    unknown_type = "ToyTransferred"
+
+    def with_unknown_type(self, body: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+        return {**body, "event": self.unknown_type, "id": values.uuid4(rng)}

@@ -68,7 +68,10 @@ def test_the_rebilly_coupon_follows_its_lifecycle(service):
 def test_an_event_that_has_not_happened_yet_is_not_part_of_the_state(service):
     status, accepted = service.json("POST", "/api/runs", {"yaml": EVERY_HOUR, "time_scale": 1})
     assert status == 202
-    _, page = service.json("GET", f"/api/deliveries?run={accepted['run']['id']}")
+    # The run is accepted before its plan is stored: wait for both deliveries.
+    page = service.wait_for(
+        f"/api/deliveries?run={accepted['run']['id']}", lambda p: len(p["items"]) == 2
+    )
     later, first = page["items"]  # newest first: the second is due in an hour
     links = []
     for item in (first, later):
