@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -51,7 +52,8 @@ def test_targets_that_never_accept_or_never_answer_hold_only_their_own_requests(
         for server in (hole, silent, mute_tls, healthy):
             server.close()
     counts = outbox.counts(run_id)
-    assert counts[DELIVERED] == 60 and counts[PENDING] == 60
+    assert counts[DELIVERED] == 60
+    assert counts[PENDING] == 60
 
 
 def test_a_consumer_failing_30_percent_at_random_gets_every_event_and_the_log_is_true(outbox):
@@ -119,7 +121,8 @@ def test_a_failed_verification_get_is_retried_before_the_deliveries_retries(outb
         consumer.close()
     assert progress.statuses[DELIVERED] == 30
     methods = [m for m, *_ in consumer.seen]
-    assert methods[:3] == ["GET", "GET", "GET"] and methods.count("GET") == 3
+    assert methods[:3] == ["GET", "GET", "GET"]
+    assert methods.count("GET") == 3
     assert consumer.most_open <= 2  # no burst of the deliveries that waited for the GET
     gets = [a for row in outbox.deliveries(run_id) for a in row["attempts"] if a["number"] == 0]
     assert sorted(str(a["status"]) for a in gets) == ["200", "500", "None"]
@@ -168,7 +171,8 @@ def test_mutual_tls_shows_the_client_certificate_and_trusts_the_ca_bundle(outbox
                "client_key": str(pki["client.key"])}  # fmt: skip
         rows = _tls_run(outbox, consumer.url(), tls)
         assert [r["status"] for r in rows] == [DELIVERED] * 3
-        assert consumer.peers and set(consumer.peers) == {"emulator-client"}
+        assert consumer.peers
+        assert set(consumer.peers) == {"emulator-client"}
         assert consumer.requests == 3
         # Without the client certificate the consumer refuses the handshake.
         rows = _tls_run(outbox, consumer.url(), {"ca_bundle": str(pki["ca.pem"])})
@@ -228,8 +232,9 @@ def test_the_circuit_breaker_suspends_pings_on_schedule_then_deactivates(outbox)
         progress = dispatcher.join()
     finally:
         consumer.close()
-    gaps = [round(b - a) for a, b in zip(pings, pings[1:], strict=False)]
-    assert len(pings) == 8 and gaps == [300] + [7200] * 6
+    gaps = [round(b - a) for a, b in itertools.pairwise(pings)]
+    assert len(pings) == 8
+    assert gaps == [300] + [7200] * 6
     posts = [m for m, *_ in consumer.seen if m == "POST"]
     assert 1001 <= len(posts) <= 1001 + 7  # what was on the wire when it tripped still lands
     rows = outbox.deliveries(run_id)
