@@ -79,6 +79,17 @@ class RetryRule:
 
 
 @dataclass(frozen=True)
+class CircuitBreaker:
+    """A vendor's webhook circuit breaker: after more than ``failures`` failed requests in a row the
+    webhook is suspended (nothing is sent), then pinged with a GET after each of ``pings`` seconds
+    in turn, each counted from the previous ping; the first ping answered 200 reactivates it, and
+    when the last one fails too the webhook is deactivated (what it still held fails)."""
+
+    failures: int
+    pings: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class DeliveryProfile:
     """How a vendor delivers: the defaults that delivery settings may override.
 
@@ -96,6 +107,8 @@ class DeliveryProfile:
     verification_get: bool = False
     content_type: str = "application/json"
     user_agent: str = ""  # empty: the emulator's own
+    # The breaker the vendor documents, if any; off unless a target's settings turn it on.
+    circuit_breaker: CircuitBreaker | None = None
     unverified: tuple[str, ...] = ()
     # Per auth type, the values its optional fields take unless the settings give them, where the
     # vendor's differ from the emulator's defaults (e.g. ``{"basic": {"scheme": "basic"}}`` for a

@@ -1,74 +1,95 @@
 """The dispatcher: one event loop that keeps several requests in flight over keep-alive sockets.
 
-A single thread sends due deliveries, reads answers as they come (``selectors``), has them judged
-(``emulator.delivery.judging``: verdicts, attempt rows, batched outbox writes) and schedules the
-retries (delays shrunk by ``time_scale``). Headers, the Digest exchange and the verification GET
-come from ``emulator.delivery.endpoint``, as for every other sender. One thread, not a pool:
-Python threads share one interpreter lock, and a worker back from ``recv`` would queue behind the
-others for it, so answers would wait; here none does.
+A single thread sends due deliveries and moves every exchange on as its socket is ready: connect,
+TLS handshake, upload and answer never wait on a peer (``emulator.delivery.wire``), and each request
+has a deadline that covers all of it, so a consumer that never accepts or never answers holds only
+its own requests. Answers are judged by ``emulator.delivery.judging`` (verdicts, attempt rows,
+batched outbox writes); each target's traffic is a ``Lane`` (its fair share of the workers, its
+verification GET, its circuit breaker). Time is read from a ``Clock``, so tests run the vendors'
+schedules in virtual time. One thread, not a pool: Python threads share one interpreter lock, and
+a worker back from ``recv`` would queue behind the others for it, so answers would wait.
 """
 
 from __future__ import annotations
 
 import contextlib
 import selectors
-import socket
+import ssl
 import threading
 import time
 from collections import defaultdict
 from typing import Any
 
-from emulator.core import catalogue
-from emulator.core.policy import FAILED, PENDING
+from emulator.core import catalogue, policy
+from emulator.core.errors import EmulatorError
+from emulator.core.policy import DELIVERED, FAILED, PENDING
 from emulator.delivery import injected
-from emulator.delivery.endpoint import VERIFY_METHOD, Endpoint, Verifications
-from emulator.delivery.http11 import ProtocolError, Response, ResponseReader, address, request_bytes
-from emulator.delivery.judging import Exchange, Ledger, Progress, attempt_row, judge, settled
-from emulator.delivery.outbox import Attempt, Delivery, Outbox
+from emulator.delivery.breaker import DEACTIVATED
+from emulator.delivery.clock import SYSTEM, Clock
+from emulator.delivery.endpoint import VERIFY_METHOD, Endpoint, verification_verdict
+from emulator.delivery.http11 import Response, ResponseReader, request_bytes
+from emulator.delivery.judging import (
+    DELIVERY,
+    PING,
+    VERIFY,
+    Exchange,
+    Ledger,
+    Progress,
+    attempt_row,
+    interim,
+    judge,
+    settled,
+)
+from emulator.delivery.lanes import Lane
+from emulator.delivery.outbox import RESPONSE_BODY_LIMIT, Outbox
+from emulator.delivery.records import Delivery, Update
 from emulator.delivery.scheduler import Scheduler
-from emulator.delivery.transport import connect
+from emulator.delivery.wire import Connection, EarlyAnswer, WireError
+from emulator.readers.config import tls_context
 
 __all__ = ["DEFAULT_WORKERS", "Dispatcher", "Progress"]
 
 # Requests in flight at once, each on its own keep-alive connection: more of them overlap our work
 # with the consumer's. A slow consumer on a real network wants more: raise it with --workers.
 DEFAULT_WORKERS = 8
-READ_SIZE = 65536
-IDLE_TICK = 0.01  # how often an idle loop looks for newly submitted work
-
-
-class _Connection:
-    def __init__(self, key: tuple[str, str, int], sock: socket.socket) -> None:
-        self.key = key
-        self.sock = sock
-        self.exchange: Exchange | None = None
-        self.used = False
 
 
 class Dispatcher:
     """Delivers a run's deliveries to their targets per the settings' profiles and rules.
 
     Use: ``start()``, ``submit(...)`` from the producing thread as deliveries are stored, then
-    ``join()``. Errors in the loop thread are re-raised by ``join()``.
+    ``join()``. Errors in the loop thread are re-raised by ``join()``. At most ``workers`` requests
+    are on the wire at any moment, verification GETs and pings included.
     """
 
-    def __init__(self, outbox: Outbox, settings: Any, *, workers: int = DEFAULT_WORKERS) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        settings: Any,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        clock: Clock = SYSTEM,
+    ) -> None:
         self.outbox = outbox
         self.settings = settings
-        self.workers = workers
+        self.workers = max(int(workers), 1)
+        self.clock = clock
         self.scale = float(settings.time_scale)
-        self.scheduler = Scheduler(per_coupon=settings.ordering == "per-coupon")
+        self.scheduler = Scheduler(per_coupon=settings.ordering == "per-coupon", clock=clock.now)
         self.ledger = Ledger(outbox)
         self.progress = self.ledger.progress
         self._thread: threading.Thread | None = None
         self._errors: list[BaseException] = []
         self._stop = threading.Event()
-        self._endpoints: dict[str, Endpoint] = {}
-        self._verifications = Verifications()  # once per run and target
-        self._parked: dict[str, list[Delivery]] = defaultdict(list)
+        self._lanes: dict[str, Lane] = {}
+        self._contexts: dict[Any, ssl.SSLContext] = {}  # one TLS context per distinct setting
+        self._unfinished: dict[str, int] = defaultdict(int)  # per vendor, for the fair share
+        self._counts = threading.Lock()
+        self._share = self.workers
+        self._held = 0  # deliveries waiting in lanes
         self._selector = selectors.DefaultSelector()
-        self._idle: dict[tuple[str, str, int], list[_Connection]] = defaultdict(list)
-        self._busy: set[_Connection] = set()
+        self._idle: dict[tuple[str, str, int], list[Connection]] = defaultdict(list)
+        self._busy: set[Connection] = set()
 
     # Life cycle
 
@@ -78,6 +99,9 @@ class Dispatcher:
         return self
 
     def submit(self, deliveries: list[Delivery]) -> None:
+        with self._counts:
+            for d in deliveries:
+                self._unfinished[d.vendor] += 1
         for d in deliveries:
             self.progress.submitted += 1
             self.scheduler.submit(d)
@@ -111,216 +135,350 @@ class Dispatcher:
                 self.ledger.flush()
             finally:
                 for conn in [*self._busy, *(c for pool in self._idle.values() for c in pool)]:
-                    conn.sock.close()
+                    conn.close()
                 self._selector.close()
 
     def _loop(self) -> None:
-        scheduler = self.scheduler
+        clock, scheduler, select = self.clock, self.scheduler, self._selector.select
         while not self._stop.is_set():
-            while len(self._busy) < self.workers:
-                delivery = scheduler.poll()
-                if delivery is None:
-                    break
-                self._begin(delivery)
+            now = clock.now()
+            self._share = self._fair_share()
+            self._fill(now)
             if not self._busy and scheduler.drained():
                 return
-            timeout = IDLE_TICK
-            wait = scheduler.next_due_in()
-            if wait is not None:
-                timeout = min(timeout, max(wait, 0.0))
-            for key, _ in self._selector.select(timeout):
-                self._readable(key.data)
-            self._expire()
+            wait = self._next_timer(now)
+            ready = select(clock.select_timeout(wait))
+            for key, mask in ready:
+                self._ready(key.data, mask)
+            if not ready:
+                clock.idled(wait)
+            self._expire(clock.now())
             if self.ledger.flush_due():
                 self.ledger.flush()
 
-    def _endpoint(self, vendor: str) -> Endpoint:
-        endpoint = self._endpoints.get(vendor)
-        if endpoint is None:
+    def _fair_share(self) -> int:
+        """Requests one target may have on the wire: the workers split between the targets with
+        unfinished deliveries, so a target that never answers can hold only its own share."""
+        with self._counts:
+            active = sum(1 for n in self._unfinished.values() if n > 0)
+        return max(self.workers // max(active, 1), 1)
+
+    def _fill(self, now: float) -> None:
+        """Start what may start: pings due, held deliveries, then due deliveries in due order."""
+        for lane in self._lanes.values():
+            if lane.breaker is not None and lane.breaker.ping_due(now) and self._room():
+                self._ping(lane, now)
+        if self._held:
+            for lane in self._lanes.values():
+                while lane.held and self._room() and self._release(lane, now):
+                    pass
+        poll = self.scheduler.poll
+        while self._room():
+            delivery = poll()
+            if delivery is None:
+                break
+            self._offer(delivery, now)
+
+    def _room(self) -> bool:
+        return len(self._busy) < self.workers
+
+    def _lane(self, vendor: str) -> Lane:
+        lane = self._lanes.get(vendor)
+        if lane is None:
             target = self.settings.vendors[vendor]
-            endpoint = self._endpoints[vendor] = Endpoint(target, catalogue.vendor(vendor).profile)
-        return endpoint
+            endpoint = Endpoint(target, catalogue.vendor(vendor).profile)
+            context = None
+            if target.url.startswith("https:"):
+                context = self._contexts.get(target.tls)
+                if context is None:
+                    context = self._contexts[target.tls] = tls_context(target.tls)
+            lane = self._lanes[vendor] = Lane(endpoint, context, self.scale)
+        return lane
 
-    def _begin(self, delivery: Delivery) -> None:
-        endpoint = self._endpoint(delivery.vendor)
-        target = endpoint.target
-        if self._verifications.needed(target):  # the GET before the first delivery, once per run
-            self._parked[target.url].append(delivery)
-            self._send(delivery, endpoint, VERIFY_METHOD, b"", verification=True)
-            return
-        outcome = self._verifications.outcome(target)
-        if outcome is None:  # the GET is in flight
-            self._parked[target.url].append(delivery)
-            return
-        if not outcome[0]:
-            self._settle(delivery, None, outcome[1])
-            return
-        self._send(delivery, endpoint, target.method, delivery.body)
-
-    def _send(
-        self,
-        delivery: Delivery,
-        endpoint: Endpoint,
-        method: str,
-        body: bytes,
-        *,
-        verification: bool = False,
-        exchange: Exchange | None = None,
-    ) -> None:
-        timeout = endpoint.target.timeout
-        if exchange is None:
-            auth_mode = None if verification else injected.auth_mode(delivery.label)
-            exchange = Exchange(
-                delivery, endpoint, endpoint.exchange(method, body, auth_mode), time.time(),
-                time.perf_counter(), time.monotonic() + timeout, ResponseReader(method),
-                verification,
-            )  # fmt: skip
-        exchange.headers = exchange.auth.headers()
-        exchange.reader = ResponseReader(method)
-        key = address(endpoint.target.url)[0]
-        try:
-            wire = request_bytes(method, endpoint.target.url, exchange.headers, body)
-            conn = self._checkout(key, timeout)
-            conn.exchange = exchange
-            self._busy.add(conn)
-            conn.sock.sendall(wire)
-        except TimeoutError:
-            self._drop_busy(exchange)
-            self._answered(exchange, None, "timeout", f"no answer within {timeout:g}s")
-        except OSError as exc:
-            if self._retry_on_fresh(exchange):
-                return
-            self._answered(exchange, None, "connection", f"{type(exc).__name__}: {exc}")
-
-    def _again(self, exchange: Exchange) -> None:
-        """The same request once more (a Digest answer, or a stale keep-alive connection)."""
-        self._send(
-            exchange.delivery, exchange.endpoint, exchange.method, exchange.body, exchange=exchange
-        )
-
-    def _checkout(self, key: tuple[str, str, int], timeout: float) -> _Connection:
-        pool = self._idle[key]
-        if pool:
-            conn = pool.pop()
-            conn.used = True
-            return conn
-        sock = connect(key, timeout)
-        conn = _Connection(key, sock)
-        self._selector.register(sock, selectors.EVENT_READ, conn)
-        return conn
-
-    def _readable(self, conn: _Connection) -> None:
-        exchange = conn.exchange
-        try:
-            data = conn.sock.recv(READ_SIZE)
-        except OSError as exc:
-            data = b""
-            error: Exception | None = exc
+    def _offer(self, delivery: Delivery, now: float) -> None:
+        lane = self._lane(delivery.vendor)
+        if lane.deactivated:
+            self._fail(delivery, lane.breaker_reason())
+        elif lane.held or lane.blocked or lane.in_flight >= self._share:
+            lane.held.append(delivery)
+            self._held += 1
+        elif not lane.verified:  # the verification GET first; the delivery waits for its verdict
+            lane.held.append(delivery)
+            self._held += 1
+            self._verify(lane, delivery, now)
         else:
-            error = None
+            self._send(lane, Exchange(delivery, lane.endpoint, self._auth(delivery, lane),
+                                      DELIVERY, lane), now)  # fmt: skip
+
+    def _release(self, lane: Lane, now: float) -> bool:
+        """Start the first delivery a lane holds, if it may go now; False when it must wait."""
+        if lane.deactivated:
+            self._held -= len(lane.held)
+            for delivery in lane.held:
+                self._fail(delivery, lane.breaker_reason())
+            lane.held.clear()
+            return False
+        if lane.blocked or lane.in_flight >= self._share:
+            return False
+        if not lane.verified:
+            self._verify(lane, lane.held[0], now)
+            return False
+        delivery = lane.held.popleft()
+        self._held -= 1
+        self._send(lane, Exchange(delivery, lane.endpoint, self._auth(delivery, lane),
+                                  DELIVERY, lane), now)  # fmt: skip
+        return True
+
+    @staticmethod
+    def _auth(delivery: Delivery, lane: Lane) -> Any:
+        mode = injected.auth_mode(delivery.label) if delivery.label else None
+        return lane.endpoint.exchange(lane.target.method, delivery.body, mode)
+
+    def _verify(self, lane: Lane, delivery: Delivery, now: float) -> None:
+        lane.verifying = True
+        auth = lane.endpoint.exchange(VERIFY_METHOD, b"")
+        self._send(lane, Exchange(delivery, lane.endpoint, auth, VERIFY, lane), now)
+
+    def _ping(self, lane: Lane, now: float) -> None:
+        breaker = lane.breaker
+        assert breaker is not None
+        breaker.pinging = True
+        subject = lane.held[0] if lane.held else breaker.subject
+        auth = lane.endpoint.exchange(VERIFY_METHOD, b"")
+        self._send(lane, Exchange(subject, lane.endpoint, auth, PING, lane), now)
+
+    # Moving bytes
+
+    def _send(self, lane: Lane, exchange: Exchange, now: float, fresh: bool = False) -> None:
+        timeout = lane.target.timeout
+        exchange.started, exchange.t0, exchange.deadline = now, time.perf_counter(), now + timeout
+        try:
+            exchange.headers = headers = exchange.auth.headers()
+            wire = request_bytes(exchange.method, lane.target.url, headers, exchange.body)
+        except (ValueError, EmulatorError) as exc:  # nothing went on the wire: nothing to log
+            self._unsendable(exchange, f"{type(exc).__name__}: {exc}")
+            return
+        lane.in_flight += 1
+        try:
+            conn = self._checkout(lane, fresh)
+        except WireError as exc:
+            lane.in_flight -= 1
+            self._answered(exchange, None, "connection", str(exc))
+            return
+        conn.exchange = exchange
+        self._busy.add(conn)
+        reader = ResponseReader(exchange.method, RESPONSE_BODY_LIMIT)
+        try:
+            self._watch(conn, conn.begin(wire, reader))
+        except EarlyAnswer as early:
+            self._complete(conn, exchange, early.response)
+        except WireError as exc:
+            self._broken(conn, exchange, exc)
+
+    def _checkout(self, lane: Lane, fresh: bool) -> Connection:
+        pool = self._idle[lane.key]
+        if pool and not fresh:
+            return pool.pop()
+        try:
+            return Connection(lane.key, lane.context)
+        except OSError as exc:  # the name does not resolve, no route, no file descriptors left
+            raise WireError(f"{type(exc).__name__}: {exc}", answered=False) from exc
+
+    def _watch(self, conn: Connection, events: int) -> None:
+        if conn.watching == events:
+            return
+        if conn.watching:
+            self._selector.modify(conn.sock, events, conn)
+        else:
+            self._selector.register(conn.sock, events, conn)
+        conn.watching = events
+
+    def _ready(self, conn: Connection, mask: int) -> None:
+        exchange = conn.exchange
         if exchange is None:  # an idle keep-alive connection the server closed
             self._close(conn)
             return
         try:
-            response = exchange.reader.feed(data) if data else exchange.reader.eof()
-        except (ConnectionResetError, ProtocolError) as exc:
-            if isinstance(exc, ConnectionResetError) and self._retry_on_fresh(exchange):
-                return
-            self._close(conn)
-            self._answered(exchange, None, "connection", str(error or exc))
+            response = conn.step(mask)
+        except EarlyAnswer as early:
+            response = early.response
+        except WireError as exc:
+            self._broken(conn, exchange, exc)
             return
         if response is None:
+            self._watch(conn, conn.events)
             return
-        conn.exchange = None
+        self._complete(conn, exchange, response)
+
+    def _complete(self, conn: Connection, exchange: Exchange, response: Response) -> None:
         self._busy.discard(conn)
-        if response.keep_alive and data:
+        exchange.lane.in_flight -= 1
+        if conn.finished(response):
+            self._watch(conn, conn.events)
             self._idle[conn.key].append(conn)
         else:
             self._close(conn)
-        if exchange.auth.challenged(response):  # Digest: answer the challenge once
-            self._again(exchange)
+        if exchange.auth.challenged(response):  # Digest: answer the challenge once, logged
+            self._interim(exchange, response, "a Digest challenge; answered on the next request")
+            self._send(exchange.lane, exchange, self.clock.now())
             return
         self._answered(exchange, response, None, None)
 
-    def _retry_on_fresh(self, exchange: Exchange) -> bool:
-        """A reused keep-alive connection the server had closed: send once more on a new one."""
-        conn = next((c for c in self._busy if c.exchange is exchange), None)
-        reused = conn is not None and conn.used
-        if conn is not None:
-            self._close(conn)
-        if not reused or exchange.resent_on_fresh:
-            return False
-        exchange.resent_on_fresh = True
-        self._again(exchange)
-        return True
-
-    def _expire(self) -> None:
-        now = time.monotonic()
-        for conn in [
-            c for c in self._busy if c.exchange is not None and c.exchange.deadline <= now
-        ]:
-            exchange = conn.exchange
-            self._close(conn)
-            self._answered(
-                exchange, None, "timeout", f"no answer within {exchange.endpoint.target.timeout:g}s"
-            )
-
-    def _drop_busy(self, exchange: Exchange) -> None:
-        for conn in [c for c in self._busy if c.exchange is exchange]:
-            self._close(conn)
-
-    def _close(self, conn: _Connection) -> None:
+    def _broken(self, conn: Connection, exchange: Exchange, exc: WireError) -> None:
+        """No answer. A kept-alive connection the server had closed before any byte of the answer
+        is the one case sent again at once, on a fresh connection, once, and logged."""
         self._busy.discard(conn)
+        exchange.lane.in_flight -= 1
+        self._close(conn)
+        if conn.used and not exc.answered and not exchange.resent:
+            exchange.resent = True
+            self._interim(exchange, None, f"{exc} (a kept-alive connection the consumer had "
+                          "closed; sent again on a fresh connection)")  # fmt: skip
+            self._send(exchange.lane, exchange, self.clock.now(), fresh=True)
+            return
+        self._answered(exchange, None, "connection", str(exc))
+
+    def _expire(self, now: float) -> None:
+        late = [c for c in self._busy if c.exchange.deadline <= now]  # type: ignore[union-attr]
+        for conn in late:
+            exchange = conn.exchange
+            assert isinstance(exchange, Exchange)
+            self._busy.discard(conn)
+            exchange.lane.in_flight -= 1
+            self._close(conn)
+            timeout = exchange.lane.target.timeout
+            self._answered(exchange, None, "timeout", f"no answer within {timeout:g}s")
+
+    def _next_timer(self, now: float) -> float | None:
+        """Seconds to the next thing the loop must do without a socket: a due delivery (when a
+        worker is free), a deadline, a ping."""
+        waits = [c.exchange.deadline - now for c in self._busy]  # type: ignore[union-attr]
+        if self._room():
+            due = self.scheduler.next_due_in()
+            if due is not None:
+                waits.append(due)
+        for lane in self._lanes.values():
+            breaker = lane.breaker
+            if breaker is not None and breaker.next_ping is not None and not breaker.pinging:
+                waits.append(breaker.next_ping - now)
+        return min(waits) if waits else None
+
+    def _close(self, conn: Connection) -> None:
         pool = self._idle.get(conn.key)
         if pool and conn in pool:
             pool.remove(conn)
-        with contextlib.suppress(KeyError, ValueError):  # never registered, or already closed
-            self._selector.unregister(conn.sock)
-        conn.sock.close()
+        if conn.watching:
+            with contextlib.suppress(KeyError, ValueError):  # already closed
+                self._selector.unregister(conn.sock)
+            conn.watching = 0
+        conn.close()
 
     # Verdicts
+
+    def _interim(self, exchange: Exchange, response: Response | None, error: str) -> None:
+        attempt, update = interim(exchange, response, error)
+        self.ledger.record(attempt, update, retry=False)
 
     def _answered(
         self, exchange: Exchange, response: Response | None, kind: str | None, error: str | None
     ) -> None:
-        if exchange.verification:
-            self._verification_done(exchange, response, error)
+        if exchange.kind == VERIFY:
+            self._verified(exchange, response, kind, error)
             return
-        attempt, update = judge(exchange, response, kind, error, self.scale)
+        if exchange.kind == PING:
+            self._pinged(exchange, response, error)
+            return
+        now = self.clock.now()
+        attempt, update = judge(exchange, response, kind, error, self.scale, now)
         self.ledger.record(attempt, update)
         delivery = exchange.delivery
+        exchange.lane.count(update.status == DELIVERED, now, delivery, self.progress)
         if update.status == PENDING:
             delivery.attempts = update.attempts
             delivery.retry_counts = dict(update.retry_counts)
             delivery.due_at = update.due_at
             self.scheduler.retry(delivery)
         else:
-            self.scheduler.finished(delivery)
+            self._finished(delivery)
 
-    def _verification_done(
-        self, exchange: Exchange, response: Response | None, error: str | None
+    def _verified(
+        self, exchange: Exchange, response: Response | None, kind: str | None, error: str | None
     ) -> None:
-        target = exchange.endpoint.target
-        parked = self._parked.pop(target.url, [])
+        """The verification GET's answer: the lane opens, or every delivery it held takes the
+        failure as its own try and follows its retry rules (so the GET is asked again before
+        the first retry); one failed GET never settles the run."""
+        lane, now = exchange.lane, self.clock.now()
+        lane.verifying = False
         status = None if response is None else response.status
-        passed, reason = self._verifications.judge(target, status, error)
+        passed, reason = verification_verdict(lane.target, status, error)
+        lane.count(passed, now, exchange.delivery, self.progress)
         if passed:
+            lane.verified = True
             self.ledger.record(attempt_row(exchange, response, None, "verified", 0), None)
-            for delivery in parked:
-                self._send(delivery, exchange.endpoint, target.method, delivery.body)
-            return
-        first, *rest = parked
-        self._settle(first, attempt_row(exchange, response, error, FAILED, 0), reason, response)
-        for delivery in rest:
-            self._settle(delivery, None, reason)
+            return  # what it held goes out as workers free up: no burst
+        held = list(lane.held)
+        lane.held.clear()
+        self._held -= len(held)
+        if exchange.delivery not in held:  # its subject was settled meanwhile: log the GET alone
+            self.ledger.record(attempt_row(exchange, response, error, PENDING, 0), None)
+        for delivery in held:
+            verdict = policy.judge(
+                lane.target.retry, _never, status, kind or "connection", delivery.retry_counts
+            )
+            why = f"{reason} ({verdict.reason})"
+            row = None
+            if delivery is exchange.delivery:
+                row = attempt_row(exchange, response, error or why, verdict.status, 0)
+            due = now + (verdict.delay or 0) * self.scale
+            update = Update(delivery.id, verdict.status, delivery.attempts, verdict.retry_counts,
+                            due, status, why)  # fmt: skip
+            self.ledger.record(row, update)
+            if verdict.status == PENDING:
+                delivery.retry_counts, delivery.due_at = dict(verdict.retry_counts), due
+                self.scheduler.retry(delivery)
+            else:
+                self._finished(delivery)
 
-    def _settle(
-        self,
-        delivery: Delivery,
-        attempt: Attempt | None,
-        reason: str,
-        response: Response | None = None,
-    ) -> None:
-        """Fail a delivery whose target refused verification (the GET's attempt on the first)."""
-        self.ledger.record(attempt, settled(delivery, FAILED, response, reason))
+    def _pinged(self, exchange: Exchange, response: Response | None, error: str | None) -> None:
+        lane, now = exchange.lane, self.clock.now()
+        breaker = lane.breaker
+        assert breaker is not None
+        ok = response is not None and response.status == 200
+        state = breaker.pinged(ok, now)
+        self.progress.breakers[lane.target.vendor] = breaker.describe()
+        total = len(breaker.policy.pings)
+        note = f"circuit breaker ping {breaker.pings} of {total}: webhook {breaker.describe()}"
+        outcome = "verified" if ok else FAILED if state == DEACTIVATED else PENDING
+        self.ledger.record(attempt_row(exchange, response, error or note, outcome, 0), None)
+
+    def _unsendable(self, exchange: Exchange, reason: str) -> None:
+        """A request that cannot be written (a header outside latin-1, a Digest challenge we cannot
+        answer): that delivery's failure, named; nothing was sent."""
+        lane = exchange.lane
+        if exchange.kind == VERIFY:
+            lane.verifying = False
+        if exchange.kind == PING and lane.breaker is not None:
+            lane.breaker.pinging = False
+            lane.breaker.next_ping = None
+            lane.breaker.state = DEACTIVATED
+        delivery = exchange.delivery
+        if exchange.kind != DELIVERY and delivery in lane.held:
+            lane.held.remove(delivery)
+            self._held -= 1
+        elif exchange.kind != DELIVERY:
+            return
+        self._fail(delivery, f"cannot send this request: {reason}")
+
+    def _fail(self, delivery: Delivery, reason: str) -> None:
+        self.ledger.record(None, settled(delivery, FAILED, None, reason))
+        self._finished(delivery)
+
+    def _finished(self, delivery: Delivery) -> None:
         self.scheduler.finished(delivery)
+        with self._counts:
+            self._unfinished[delivery.vendor] -= 1
+
+
+def _never(status: int) -> bool:
+    """A verification GET that failed: no status makes it a success after the fact."""
+    return False

@@ -11,12 +11,13 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from emulator.core import policy
 from emulator.core.policy import DELIVERED, EXHAUSTED, FAILED, PENDING
 from emulator.delivery import injected
 from emulator.delivery.endpoint import AuthExchange, Endpoint
-from emulator.delivery.http11 import Response, ResponseReader
+from emulator.delivery.http11 import Response
 from emulator.delivery.outbox import RESPONSE_BODY_LIMIT, Attempt, Delivery, Outbox, Update
 
 FLUSH_EVERY = 0.05  # seconds between outbox transactions
@@ -32,6 +33,8 @@ class Progress:
     retries: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.perf_counter)
+    # vendor -> the state of its circuit breaker, once it has tripped (e.g. "suspended after ...")
+    breakers: dict[str, str] = field(default_factory=dict)
 
     @property
     def done(self) -> int:
@@ -43,23 +46,44 @@ class Progress:
             f"{self.done}/{self.submitted} final: {self.statuses[DELIVERED]} delivered, "
             f"{self.statuses[FAILED]} failed, {self.statuses[EXHAUSTED]} exhausted; "
             f"{self.attempts} attempts ({self.retries} retries), {self.done / elapsed:,.0f}/s"
+            + "".join(f"; {vendor} webhook {state}" for vendor, state in self.breakers.items())
         )
 
 
-@dataclass
-class Exchange:
-    """One request on the wire and what is known of its answer so far."""
+# What an exchange is for: a delivery's request, the verification GET before deliveries, or a
+# circuit breaker's ping while the webhook is suspended.
+DELIVERY, VERIFY, PING = "delivery", "verify", "ping"
 
-    delivery: Delivery
-    endpoint: Endpoint
-    auth: AuthExchange
-    started: float
-    t0: float
-    deadline: float
-    reader: ResponseReader
-    verification: bool = False
-    headers: dict[str, str] = field(default_factory=dict)
-    resent_on_fresh: bool = False
+
+class Exchange:
+    """One request on the wire (or about to be) and how it is going."""
+
+    __slots__ = (
+        "auth",
+        "deadline",
+        "delivery",
+        "endpoint",
+        "headers",
+        "kind",
+        "lane",
+        "resent",
+        "started",
+        "t0",
+    )  # fmt: skip
+
+    def __init__(
+        self, delivery: Delivery, endpoint: Endpoint, auth: AuthExchange, kind: str, lane: Any
+    ) -> None:
+        self.delivery = delivery
+        self.endpoint = endpoint
+        self.auth = auth
+        self.kind = kind
+        self.lane = lane
+        self.started = 0.0  # clock time of the send, for the attempt row
+        self.t0 = 0.0  # perf_counter at the send, for the duration
+        self.deadline = 0.0  # clock time by which the whole exchange must be over
+        self.headers: dict[str, str] = {}
+        self.resent = False  # already sent again on a fresh connection once
 
     @property
     def method(self) -> str:
@@ -73,7 +97,7 @@ class Exchange:
 def attempt_row(
     exchange: Exchange, response: Response | None, error: str | None, outcome: str, number: int
 ) -> Attempt:
-    """The attempt log row of an exchange (number 0: the verification GET)."""
+    """The attempt log row of an exchange (number 0: a GET, verification or circuit-breaker ping)."""
     return Attempt(
         delivery_id=exchange.delivery.id,
         number=number,
@@ -98,6 +122,7 @@ def judge(
     kind: str | None,
     error: str | None,
     scale: float,
+    now: float,
 ) -> tuple[Attempt, Update]:
     """The attempt row and the delivery's new state once a delivery's exchange has ended.
 
@@ -114,11 +139,31 @@ def judge(
         verdict = policy.judge(target.retry, target.is_success, status, kind, delivery.retry_counts)
     number = delivery.attempts + 1
     attempt = attempt_row(exchange, response, error, verdict.status, number)
-    due = time.time() + (verdict.delay or 0) * scale
+    due = now + (verdict.delay or 0) * scale
     last_error = error or (None if verdict.status == DELIVERED else verdict.reason)
     update = Update(
         delivery.id, verdict.status, number, verdict.retry_counts, due, status, last_error
     )
+    return attempt, update
+
+
+def interim(
+    exchange: Exchange, response: Response | None, error: str
+) -> tuple[Attempt, Update | None]:
+    """The row of a request that is sent again at once, within the same try: a Digest challenge
+    answered, or a kept-alive connection found closed before any byte of the answer. It is a
+    request the consumer may have seen, so it is logged and numbered like any other; a GET's row
+    (number 0) moves no delivery."""
+    delivery = exchange.delivery
+    if exchange.kind != DELIVERY:
+        return attempt_row(exchange, response, error, PENDING, 0), None
+    delivery.attempts += 1
+    status = None if response is None else response.status
+    attempt = attempt_row(exchange, response, error, PENDING, delivery.attempts)
+    update = Update(
+        delivery.id, PENDING, delivery.attempts, dict(delivery.retry_counts), delivery.due_at,
+        status, error,
+    )  # fmt: skip
     return attempt, update
 
 
@@ -140,7 +185,8 @@ class Ledger:
         self._results: list[tuple[Attempt | None, Update | None]] = []
         self._last_flush = time.monotonic()
 
-    def record(self, attempt: Attempt | None, update: Update | None) -> None:
+    def record(self, attempt: Attempt | None, update: Update | None, *, retry: bool = True) -> None:
+        """Queue a row and an update; ``retry`` False: a pending update that is no retry."""
         self._results.append((attempt, update))
         progress = self.progress
         if attempt is not None:
@@ -148,7 +194,7 @@ class Ledger:
         if update is None:
             return
         if update.status == PENDING:
-            progress.retries += 1
+            progress.retries += retry
         else:
             progress.statuses[update.status] += 1
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+import ssl
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from emulator.core import auth as authn
 from emulator.core.errors import ConfigError, UsageError
 from emulator.core.vendor import (
     DEFAULT_LINKS_BASE,
+    CircuitBreaker,
     DeliveryProfile,
     RetryRule,
     match_rule,
@@ -33,9 +35,22 @@ from emulator.readers.yamlread import expand as expand  # re-exported: config.ex
 TOP_KEYS = ("vendors", "time_scale", "links_base", "ordering")
 TARGET_KEYS = (
     "target", "method", "auth", "headers", "retry", "timeout", "batch_size",
-    "verification_get", "timestamp_unit", "success",
+    "verification_get", "timestamp_unit", "success", "tls", "circuit_breaker",
 )  # fmt: skip
+TLS_KEYS = ("ca_bundle", "client_cert", "client_key", "insecure")
 ORDERINGS = ("none", "per-coupon")
+
+
+@dataclass(frozen=True)
+class Tls:
+    """How an https target is trusted and whom we show ourselves as: a CA bundle (PEM) instead of
+    the system's, a client certificate for mutual TLS, or ``insecure`` (no verification at all,
+    for self-signed development consumers only)."""
+
+    ca_bundle: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None  # None: the key is in client_cert's file
+    insecure: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,8 @@ class Target:
     verification_get: bool
     timestamp_unit: str | None  # one of the profile's timestamp_units; None if it has none
     success: tuple[int, ...] | None  # None: any 2xx
+    tls: Tls | None = None  # None: the system's trust store, no client certificate
+    circuit_breaker: CircuitBreaker | None = None  # the vendor's breaker, when turned on
 
     @classmethod
     def for_url(cls, vendor: str, url: str, profile: DeliveryProfile | None = None) -> Target:
@@ -205,3 +222,14 @@ def target_defaults(vendor: str, url: str, profile: DeliveryProfile) -> Target:
         timestamp_unit=profile.timestamp_units[0] if profile.timestamp_units else None,
         success=profile.success,
     )
+
+
+def tls_context(tls: Tls | None) -> ssl.SSLContext:
+    """The client TLS context of a target's ``tls`` settings (built once per dispatcher)."""
+    context = ssl.create_default_context(cafile=tls.ca_bundle if tls else None)
+    if tls is not None and tls.client_cert:
+        context.load_cert_chain(tls.client_cert, tls.client_key)
+    if tls is not None and tls.insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context

@@ -298,6 +298,18 @@ def _target(slug: str) -> dict[str, Any]:
         properties["verification_get"] = {"type": "boolean"}
     if profile.timestamp_units:
         properties["timestamp_unit"] = {"enum": list(profile.timestamp_units)}
+    if profile.circuit_breaker is not None:
+        properties["circuit_breaker"] = {"type": "boolean"}
+    properties["tls"] = {
+        "type": "object",
+        "properties": {
+            "ca_bundle": {"type": "string", "description": "PEM file of the CAs to trust"},
+            "client_cert": {"type": "string", "description": "PEM client certificate (mutual TLS)"},
+            "client_key": {"type": "string", "description": "its PEM key, if not in client_cert"},
+            "insecure": {"type": "boolean", "description": "no certificate checks (development)"},
+        },
+        "additionalProperties": False,
+    }
     return {
         "type": "object",
         "required": ["target"],

@@ -4,6 +4,7 @@ is the entry point)."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
@@ -18,10 +19,13 @@ from emulator.core.vendor import DeliveryProfile, RetryRule
 from emulator.readers.config import (
     ORDERINGS,
     TARGET_KEYS,
+    TLS_KEYS,
     TOP_KEYS,
     Settings,
     Target,
+    Tls,
     target_defaults,
+    tls_context,
     vendor_profile,
 )
 from emulator.readers.yamlread import WHOLE as _WHOLE
@@ -36,6 +40,7 @@ _VENDOR_ONLY: dict[str, tuple[Callable[[str, DeliveryProfile], bool], str]] = {
     "batch_size": (lambda slug, p: p.batching, "sends one event per request"),
     "verification_get": (lambda slug, p: p.verification_get, "sends no verification GET"),
     "timestamp_unit": (lambda slug, p: bool(p.timestamp_units), "sends no epoch timestamps"),
+    "circuit_breaker": (lambda slug, p: p.circuit_breaker is not None, "documents no breaker"),
 }
 _KIND = re.compile(r"^(?:[1-5]xx|[1-5][0-9][0-9]|timeout|connection)$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -132,6 +137,10 @@ class SettingsReader(YamlReader):
                 changes[name] = self.choice(value, here, units, "timestamp unit")
             elif name == "success":
                 changes[name] = self.success(value, here)
+            elif name == "tls":
+                changes[name] = self.tls(value, here, target.url)
+            elif name == "circuit_breaker":
+                changes[name] = profile.circuit_breaker if self.boolean(value, here) else None
         target = replace(target, **changes)
         if "headers" in items:
             headers = self.headers(items["headers"][1], f"{path}.headers", target.auth)
@@ -187,6 +196,34 @@ class SettingsReader(YamlReader):
                 raise self.fail(value, here, "a header value cannot contain a line break")
             out[name] = text
         return MappingProxyType(out)
+
+    def tls(self, node: yaml.Node, path: str, url: str) -> Tls:
+        items = self.mapping(node, path, f"a mapping with keys {', '.join(TLS_KEYS)}")
+        self.known(items, path, TLS_KEYS)
+        if not url.startswith("https://"):
+            raise self.fail(node, path, f"tls applies to https:// targets; the target is {url}")
+        files: dict[str, str] = {}
+        for name in ("ca_bundle", "client_cert", "client_key"):
+            if name in items:
+                value = items[name][1]
+                files[name] = self.text(value, _join(path, name), "a path to a PEM file")
+                if not os.path.isfile(files[name]):
+                    raise self.fail(value, _join(path, name), f"no such file: {files[name]}")
+        insecure = "insecure" in items and self.boolean(items["insecure"][1], f"{path}.insecure")
+        if "client_key" in files and "client_cert" not in files:
+            raise self.fail(node, f"{path}.client_cert", "required with client_key: the PEM "
+                            "certificate that goes with the key")  # fmt: skip
+        if insecure and "ca_bundle" in files:
+            raise self.fail(
+                items["insecure"][1], f"{path}.insecure",
+                "insecure turns certificate checks off, so ca_bundle would be ignored; keep one",
+            )  # fmt: skip
+        tls = Tls(insecure=insecure, **files)
+        try:
+            tls_context(tls)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            raise self.fail(node, path, f"cannot use these TLS files: {exc}") from None
+        return tls
 
     def retry(self, node: yaml.Node, path: str, profile: DeliveryProfile) -> tuple[RetryRule, ...]:
         shapes = (

@@ -20,6 +20,7 @@ from emulator.core import values
 from emulator.core.errors import BuildError
 from emulator.core.fakedata import Person
 from emulator.core.vendor import (
+    CircuitBreaker,
     Context,
     DeliveryProfile,
     Observation,
@@ -63,7 +64,15 @@ PROFILE = DeliveryProfile(
     timeout=15,
     success=(200, 202),
     verification_get=True,
-    unverified=("retry on connection errors", "no retry on other 4xx"),
+    # "After more than 1000 failures the webhook is suspended, pinged at 5 and 10 min then every
+    # 2 h for 6 tries, then deactivated." Our reading (unverified): failures in a row, reset by a
+    # success; eight pings in all; deliveries wait while it is suspended.
+    circuit_breaker=CircuitBreaker(failures=1000, pings=(300, 300, *(7200,) * 6)),
+    unverified=(
+        "retry on connection errors",
+        "no retry on other 4xx",
+        "circuit breaker: failures counted in a row, deliveries held while suspended",
+    ),
     # Punchh writes its Authorization schemes in lowercase.
     auth_defaults={"basic": {"scheme": "basic"}, "bearer": {"scheme": "bearer"}},
     # The meta-field page says milliseconds, yet every coupon example shows seconds (VENDORS.md).

@@ -74,12 +74,16 @@ _REVISING = frozenset((MODIFIED, EXPIRATION_MODIFIED, EXPIRED))
 # Rebilly retries (its webhook log has an attempt counter) but publishes no schedule or timeout;
 # success is any 2xx (documented). The ladder, the retried failures and the timeout are our choice.
 _LADDER = (60, 300, 1800, 7200, 21600)  # seconds
+USER_AGENT_BUILD = "1.0"  # Rebilly's example shows `Rebilly/<build>`; which build is not public
 PROFILE = DeliveryProfile(
     auth_types=("none", "basic", "digest"),
     methods=("POST", "GET", "PUT", "PATCH", "DELETE"),
     timeout=15,
     retry=(RetryRule(on=("3xx", "4xx", "5xx", "timeout", "connection"), delays=_LADDER),),
-    unverified=("retry delays", "retries on 3xx/4xx", "timeout"),
+    # The request headers of Rebilly's documented example delivery; the build number is ours.
+    content_type="application/json; charset=utf-8",
+    user_agent=f"Rebilly/{USER_AGENT_BUILD}",
+    unverified=("retry delays", "retries on 3xx/4xx", "timeout", "User-Agent build number"),
 )
 
 

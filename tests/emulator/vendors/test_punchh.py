@@ -404,4 +404,8 @@ def test_only_200_and_202_succeed_within_fifteen_seconds():
     assert profile.timeout == 15
     assert profile.verification_get
     assert profile.auth_types == ("none", "basic", "bearer", "hmac-sha1", "hmac-sha256")
-    assert set(profile.unverified) == {"retry on connection errors", "no retry on other 4xx"}
+    assert set(profile.unverified) == {
+        "retry on connection errors",
+        "no retry on other 4xx",
+        "circuit breaker: failures counted in a row, deliveries held while suspended",
+    }
