@@ -4,7 +4,6 @@ back-pressure; used by ``run``, ``send``, ``resume`` and the service alike."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ from emulator.core import catalogue
 from emulator.core.errors import UsageError
 from emulator.core.plan import PlannedEvent
 from emulator.core.vendor import encode
+from emulator.delivery.clock import SYSTEM, Clock
 from emulator.delivery.dispatcher import DEFAULT_WORKERS, Dispatcher, Progress
 from emulator.delivery.outbox import Outbox
 from emulator.delivery.records import Delivery, NewDelivery
@@ -94,12 +94,19 @@ class Driver:
     """
 
     def __init__(
-        self, outbox: Outbox, run_id: int, settings: Any, *, workers: int = DEFAULT_WORKERS
+        self,
+        outbox: Outbox,
+        run_id: int,
+        settings: Any,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.outbox = outbox
         self.run_id = run_id
         self.settings = settings
-        self.dispatcher = Dispatcher(outbox, settings, workers=workers)
+        self.clock = clock
+        self.dispatcher = Dispatcher(outbox, settings, workers=workers, clock=clock)
         self._stop = threading.Event()
 
     @property
@@ -114,7 +121,7 @@ class Driver:
         """Store and deliver every planned event; return when each delivery is final."""
         stored = (
             self.outbox.enqueue(self.run_id, chunk)
-            for chunk in _chunks(envelopes(planned, self.settings, time.time()))
+            for chunk in _chunks(envelopes(planned, self.settings, self.clock.now()))
         )
         return self.deliver(stored, on_progress)
 
@@ -168,10 +175,13 @@ def run_plan(
     source: str | None = None,
     workers: int = DEFAULT_WORKERS,
     on_progress: Callable[[Progress], None] | None = None,
+    clock: Clock = SYSTEM,
 ) -> RunResult:
-    """Store and deliver every planned event; return when each delivery is final."""
+    """Store and deliver every planned event; return when each delivery is final.
+
+    ``clock`` times due dates, retries and deadlines; tests pass a ``VirtualClock``."""
     run_id = outbox.create_run(name, raw_settings, source)
-    driver = Driver(outbox, run_id, settings, workers=workers)
+    driver = Driver(outbox, run_id, settings, workers=workers, clock=clock)
     progress = driver.plan(planned, on_progress)
     return RunResult(run_id, progress, settle(outbox, run_id))
 
@@ -183,9 +193,10 @@ def resume_run(
     *,
     workers: int = DEFAULT_WORKERS,
     on_progress: Callable[[Progress], None] | None = None,
+    clock: Clock = SYSTEM,
 ) -> RunResult:
     """Deliver what a run left pending (a killed process), with the same bodies and keys."""
-    driver = Driver(outbox, run_id, settings, workers=workers)
+    driver = Driver(outbox, run_id, settings, workers=workers, clock=clock)
     progress = driver.deliver(_chunks(outbox.pending(run_id)), on_progress)
     return RunResult(run_id, progress, settle(outbox, run_id))
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from emulator.core.plan import simple_plan
+from emulator.delivery.clock import SYSTEM, Clock
 from emulator.delivery.outbox import Outbox
 from emulator.delivery.runner import run_plan
 from emulator.readers import config
@@ -23,10 +24,18 @@ def outbox(tmp_path):
 def deliver(outbox):
     """Deliver ``count`` events of one type with the given settings; return the run result."""
 
-    def run(raw: dict, vendor: str, event: str, count: int = 1, seed: int = 1, workers: int = 4):
+    def run(
+        raw: dict,
+        vendor: str,
+        event: str,
+        count: int = 1,
+        seed: int = 1,
+        workers: int = 4,
+        clock: Clock = SYSTEM,
+    ):
         settings = config.parse(raw, source="test")
         planned = simple_plan([(vendor, event, count, 0.0)], seed, datetime.now(UTC))
-        return run_plan(outbox, settings, raw, planned, workers=workers)
+        return run_plan(outbox, settings, raw, planned, workers=workers, clock=clock)
 
     return run
 

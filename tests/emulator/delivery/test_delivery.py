@@ -10,12 +10,12 @@ import base64
 import hashlib
 import hmac
 import itertools
-import time
 
 import pytest
 from werkzeug import Response
 
 from emulator.core.policy import DELIVERED, EXHAUSTED, FAILED
+from emulator.delivery.clock import VirtualClock
 from tests.emulator.delivery.conftest import bodies
 
 SECRET = "s3cret-Key"
@@ -166,21 +166,22 @@ def test_rebilly_digest_with_a_wrong_password_is_refused(httpserver, deliver):
 def _ladder(
     httpserver, deliver, failure: int, failures: int, success: int
 ) -> tuple[int, list[float]]:
-    """Punchh answered ``failure`` ``failures`` times, then ``success``: the outcome and the gaps."""
-    scale = 0.002
+    """Punchh answered ``failure`` ``failures`` times, then ``success``: the outcome and the gaps
+    between the POSTs in vendor seconds, on a virtual clock (hours of ladder in a moment)."""
+    clock = VirtualClock()
     seen: list[float] = []
 
     def handler(request):
         if request.method == "GET":
             return Response("", status=200)
-        seen.append(time.monotonic())
+        seen.append(clock.now())
         return Response("", status=failure if len(seen) <= failures else success)
 
     httpserver.expect_request("/hooks").respond_with_handler(handler)
-    raw = {"time_scale": scale, "vendors": {"punchh": {"target": httpserver.url_for("/hooks")}}}
-    delivered = deliver(raw, "punchh", "coupon-redemption").counts[DELIVERED]
+    raw = {"time_scale": 1, "vendors": {"punchh": {"target": httpserver.url_for("/hooks")}}}
+    delivered = deliver(raw, "punchh", "coupon-redemption", clock=clock).counts[DELIVERED]
     assert len(seen) == failures + 1
-    return delivered, [(b - a) / scale for a, b in itertools.pairwise(seen)]
+    return delivered, [b - a for a, b in itertools.pairwise(seen)]
 
 
 @pytest.mark.parametrize(
@@ -192,14 +193,13 @@ def _ladder(
         (408, 200, (15, 45, 180)),
     ],
 )
-def test_punchh_retries_at_the_documented_intervals_times_time_scale(
+def test_punchh_retries_at_the_documented_intervals(
     failure, success, documented, httpserver, deliver
 ):
-    """Each gap within 10% plus 20 ms of the documented interval times time_scale (0.002)."""
+    """Each gap is the documented interval, to the millisecond of (virtual) vendor time."""
     delivered, gaps = _ladder(httpserver, deliver, failure, len(documented), success)
     assert delivered == 1
-    for gap, interval in zip(gaps, documented, strict=True):
-        assert abs(gap - interval) * 0.002 <= interval * 0.002 * 0.10 + 0.020, (gaps, documented)
+    assert [round(gap, 3) for gap in gaps] == list(documented)
 
 
 @pytest.mark.parametrize(

@@ -7,14 +7,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
 from emulator.delivery.outbox import Outbox
 from tests.emulator.web.conftest import start
-
-STARTUP_BUDGET = 3.0  # seconds; the benchmark measures the real figure (well under 1 s here)
 
 
 def _closed_port() -> int:
@@ -23,12 +20,11 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_healthz_answers_soon_after_start(tmp_path):
-    started = time.perf_counter()
+def test_healthz_answers_after_start(tmp_path):
+    """How soon is benchmarks/startup.py's figure; here, that it answers at all."""
     served = start(tmp_path)
-    elapsed = time.perf_counter() - started
     try:
-        assert elapsed < STARTUP_BUDGET, f"/healthz took {elapsed:.2f}s"
+        assert served.request("GET", "/healthz")[0] == 200
     finally:
         served.process.send_signal(signal.SIGTERM)
         served.process.communicate(timeout=30)
