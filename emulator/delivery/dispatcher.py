@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from emulator.core import catalogue
@@ -50,22 +51,38 @@ class Dispatcher:
 
     Use: ``start()``, ``submit(...)`` from the producing thread as deliveries are stored, then
     ``join()``. Errors in the loop thread are re-raised by ``join()``.
+
+    One dispatcher can also serve several runs at once (the service): ``add_run`` gives a run
+    settings of its own (targets, time scale, ordering), looked up per delivery by its run id;
+    ``on_final`` hears of each delivery once its final state is written. Such a dispatcher is
+    never joined: ``stop()`` ends it.
     """
 
-    def __init__(self, outbox: Outbox, settings: Any, *, workers: int = DEFAULT_WORKERS) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        settings: Any,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        on_final: Callable[[Delivery, str], None] | None = None,
+        max_outstanding: int = 20_000,
+    ) -> None:
         self.outbox = outbox
         self.settings = settings
         self.workers = workers
         self.scale = float(settings.time_scale)
-        self.scheduler = Scheduler(per_coupon=settings.ordering == "per-coupon")
+        self._runs: dict[int, Any] = {}  # run id -> its own settings (a shared dispatcher)
+        self.scheduler = Scheduler(per_coupon=self._ordered, max_outstanding=max_outstanding)
         self.ledger = Ledger(outbox)
         self.progress = self.ledger.progress
         self._thread: threading.Thread | None = None
         self._errors: list[BaseException] = []
         self._stop = threading.Event()
-        self._endpoints: dict[str, Endpoint] = {}
-        self._verifications = Verifications()  # once per run and target
-        self._parked: dict[str, list[Delivery]] = defaultdict(list)
+        self._endpoints: dict[object, Endpoint] = {}
+        self._verifications: dict[int | None, Verifications] = {}  # once per run and target
+        self._parked: dict[tuple[int, str], list[Delivery]] = defaultdict(list)
+        self._on_final = on_final
+        self._finals: list[tuple[Delivery, str]] = []  # told to on_final once written
         self._selector = selectors.DefaultSelector()
         self._idle: dict[tuple[str, str, int], list[_Connection]] = defaultdict(list)
         self._busy: set[_Connection] = set()
@@ -76,6 +93,25 @@ class Dispatcher:
         self._thread = threading.Thread(target=self._main, name="dispatcher", daemon=True)
         self._thread.start()
         return self
+
+    def add_run(self, run_id: int, settings: Any) -> None:
+        """Deliver run ``run_id``'s deliveries with ``settings`` (instead of the dispatcher's)."""
+        self._runs[run_id] = settings
+
+    def drop_run(self, run_id: int) -> None:
+        """Forget a run's settings, endpoints and verifications (its deliveries are all final)."""
+        self._runs.pop(run_id, None)
+        for key in [k for k in list(self._endpoints) if isinstance(k, tuple) and k[0] == run_id]:
+            self._endpoints.pop(key, None)
+        self._verifications.pop(run_id, None)
+
+    @property
+    def error(self) -> BaseException | None:
+        """What ended the loop thread, if it failed."""
+        return self._errors[0] if self._errors else None
+
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def submit(self, deliveries: list[Delivery]) -> None:
         for d in deliveries:
@@ -108,7 +144,7 @@ class Dispatcher:
             self.scheduler.stop()
         finally:
             try:
-                self.ledger.flush()
+                self._flush()
             finally:
                 for conn in [*self._busy, *(c for pool in self._idle.values() for c in pool)]:
                     conn.sock.close()
@@ -132,25 +168,54 @@ class Dispatcher:
                 self._readable(key.data)
             self._expire()
             if self.ledger.flush_due():
-                self.ledger.flush()
+                self._flush()
 
-    def _endpoint(self, vendor: str) -> Endpoint:
-        endpoint = self._endpoints.get(vendor)
+    def _flush(self) -> None:
+        self.ledger.flush()
+        if self._finals:
+            finals, self._finals = self._finals, []
+            if self._on_final is not None:
+                for delivery, status in finals:
+                    self._on_final(delivery, status)
+
+    def _finished(self, delivery: Delivery, status: str) -> None:
+        self.scheduler.finished(delivery)
+        if self._on_final is not None:
+            self._finals.append((delivery, status))
+
+    def _settings_of(self, delivery: Delivery) -> Any:
+        return self._runs.get(delivery.run_id, self.settings)
+
+    def _ordered(self, delivery: Delivery) -> bool:
+        return self._settings_of(delivery).ordering == "per-coupon"
+
+    def _endpoint(self, delivery: Delivery) -> Endpoint:
+        vendor = delivery.vendor
+        key: object = (delivery.run_id, vendor) if delivery.run_id in self._runs else vendor
+        endpoint = self._endpoints.get(key)
         if endpoint is None:
-            target = self.settings.vendors[vendor]
-            endpoint = self._endpoints[vendor] = Endpoint(target, catalogue.vendor(vendor).profile)
+            target = self._settings_of(delivery).vendors[vendor]
+            endpoint = self._endpoints[key] = Endpoint(target, catalogue.vendor(vendor).profile)
         return endpoint
 
+    def _verifications_of(self, delivery: Delivery) -> Verifications:
+        key = delivery.run_id if delivery.run_id in self._runs else None
+        found = self._verifications.get(key)
+        if found is None:
+            found = self._verifications[key] = Verifications()
+        return found
+
     def _begin(self, delivery: Delivery) -> None:
-        endpoint = self._endpoint(delivery.vendor)
+        endpoint = self._endpoint(delivery)
         target = endpoint.target
-        if self._verifications.needed(target):  # the GET before the first delivery, once per run
-            self._parked[target.url].append(delivery)
+        verifications = self._verifications_of(delivery)
+        if verifications.needed(target):  # the GET before the first delivery, once per run
+            self._parked[(delivery.run_id, target.url)].append(delivery)
             self._send(delivery, endpoint, VERIFY_METHOD, b"", verification=True)
             return
-        outcome = self._verifications.outcome(target)
+        outcome = verifications.outcome(target)
         if outcome is None:  # the GET is in flight
-            self._parked[target.url].append(delivery)
+            self._parked[(delivery.run_id, target.url)].append(delivery)
             return
         if not outcome[0]:
             self._settle(delivery, None, outcome[1])
@@ -286,7 +351,8 @@ class Dispatcher:
         if exchange.verification:
             self._verification_done(exchange, response, error)
             return
-        attempt, update = judge(exchange, response, kind, error, self.scale)
+        scale = float(self._settings_of(exchange.delivery).time_scale)
+        attempt, update = judge(exchange, response, kind, error, scale)
         self.ledger.record(attempt, update)
         delivery = exchange.delivery
         if update.status == PENDING:
@@ -295,15 +361,15 @@ class Dispatcher:
             delivery.due_at = update.due_at
             self.scheduler.retry(delivery)
         else:
-            self.scheduler.finished(delivery)
+            self._finished(delivery, update.status)
 
     def _verification_done(
         self, exchange: Exchange, response: Response | None, error: str | None
     ) -> None:
         target = exchange.endpoint.target
-        parked = self._parked.pop(target.url, [])
+        parked = self._parked.pop((exchange.delivery.run_id, target.url), [])
         status = None if response is None else response.status
-        passed, reason = self._verifications.judge(target, status, error)
+        passed, reason = self._verifications_of(exchange.delivery).judge(target, status, error)
         if passed:
             self.ledger.record(attempt_row(exchange, response, None, "verified", 0), None)
             for delivery in parked:
@@ -323,4 +389,4 @@ class Dispatcher:
     ) -> None:
         """Fail a delivery whose target refused verification (the GET's attempt on the first)."""
         self.ledger.record(attempt, settled(delivery, FAILED, response, reason))
-        self.scheduler.finished(delivery)
+        self._finished(delivery, FAILED)

@@ -94,12 +94,19 @@ class Driver:
     """
 
     def __init__(
-        self, outbox: Outbox, run_id: int, settings: Any, *, workers: int = DEFAULT_WORKERS
+        self,
+        outbox: Outbox,
+        run_id: int,
+        settings: Any,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        dispatcher: Any = None,
     ) -> None:
         self.outbox = outbox
         self.run_id = run_id
         self.settings = settings
-        self.dispatcher = Dispatcher(outbox, settings, workers=workers)
+        # A dispatcher of its own, or the run's channel into the service's shared one.
+        self.dispatcher = dispatcher or Dispatcher(outbox, settings, workers=workers)
         self._stop = threading.Event()
 
     @property

@@ -33,7 +33,7 @@ from emulator.readers.yamlread import expand as expand  # re-exported: config.ex
 TOP_KEYS = ("vendors", "time_scale", "links_base", "ordering")
 TARGET_KEYS = (
     "target", "method", "auth", "headers", "retry", "timeout", "batch_size",
-    "verification_get", "timestamp_unit", "success",
+    "verification_get", "timestamp_unit", "success", "redact_headers",
 )  # fmt: skip
 ORDERINGS = ("none", "per-coupon")
 
@@ -53,6 +53,8 @@ class Target:
     verification_get: bool
     timestamp_unit: str | None  # one of the profile's timestamp_units; None if it has none
     success: tuple[int, ...] | None  # None: any 2xx
+    # Custom headers whose values are secret though their names do not say so (``X-Env``).
+    redact_headers: tuple[str, ...] = ()
 
     @classmethod
     def for_url(cls, vendor: str, url: str, profile: DeliveryProfile | None = None) -> Target:
@@ -64,7 +66,8 @@ class Target:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return self.auth.secrets
+        """The auth's secrets and the values of secret custom headers: never shown in clear."""
+        return (*self.auth.secrets, *authn.header_secrets(self.headers, self.redact_headers))
 
     def request_headers(self, body: bytes, method: str | None = None) -> dict[str, str]:
         """The static headers, then the auth headers for this body (auth wins on a clash)."""
