@@ -18,6 +18,7 @@ from emulator.cli import argtypes
 DEFAULT_HOST = "127.0.0.1"
 CONNECTION_LIMIT = 200  # open client connections per listener (waitress's default is 100)
 SINK_THREADS = 8  # the built-in sink's own HTTP threads
+SHED_FACTOR = 8  # API requests get 503 while more than this many per thread wait
 SCENARIOS_VAR = "COUPON_EMULATOR_SCENARIOS"
 
 
@@ -154,13 +155,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import waitress
 
     # Connections beyond the limit wait in the listen backlog: file descriptors stay bounded.
+    from emulator.web.shedding import shed
+
+    servers: list[Any] = []  # the main server, once made: its queue depth sheds API load
+    front = shed(app, lambda: len(servers[0].task_dispatcher.queue) if servers else 0,
+                 SHED_FACTOR * args.threads)  # fmt: skip
     server = waitress.create_server(
-        app,
+        front,
         sockets=[listener],
         threads=args.threads,
         ident="coupon-emulator",
         connection_limit=CONNECTION_LIMIT,
     )
+    servers.append(server)
     sink_server = waitress.create_server(
         app,
         sockets=[sink_listener],
