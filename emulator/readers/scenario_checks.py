@@ -131,8 +131,8 @@ def _unique(reader, spec, name, value, node, here, count) -> None:
 MAX_WIDTH = 20  # {n:0Wd}: digits at most
 _SPEC = re.compile(r"^0?([0-9]{1,2})d$")
 _TEMPLATE_HELP = (
-    "only {n} (the coupon's number in the flow, from 1) or {n:0Wd} (zero-padded to W digits, "
-    f"W at most {MAX_WIDTH}) may stand in braces; write {{{{ and }}}} for literal braces"
+    "only {n} (the coupon's number in the flow, from 1) may stand in braces, or {n:0Wd} "
+    f"(zero-padded to W digits, W at most {MAX_WIDTH}); write {{{{ and }}}} for literal braces"
 )
 
 
