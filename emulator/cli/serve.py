@@ -16,6 +16,9 @@ from typing import Any
 from emulator.cli import argtypes
 
 DEFAULT_HOST = "127.0.0.1"
+CONNECTION_LIMIT = 200  # open client connections per listener (waitress's default is 100)
+SINK_THREADS = 8  # the built-in sink's own HTTP threads
+SHED_FACTOR = 8  # API requests get 503 while more than this many per thread wait
 SCENARIOS_VAR = "COUPON_EMULATOR_SCENARIOS"
 
 
@@ -84,6 +87,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="HTTP worker threads (default 8)",
     )
+    p.add_argument(
+        "--allow-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an environment variable that ${NAME} may name in YAML and targets sent to the API "
+        "(repeatable; default none but SINK_URL: the API never reads the service's environment)",
+    )
+    p.add_argument(
+        "--max-events",
+        type=argtypes.count,
+        default=1_000_000,
+        metavar="N",
+        help="the most events one API run may plan (default %(default)s)",
+    )
+    p.add_argument(
+        "--capacity",
+        type=argtypes.count,
+        default=10_000,
+        metavar="N",
+        help="unfinished deliveries held before new events and runs get 429 (default %(default)s)",
+    )
     p.set_defaults(command=cmd_serve)
 
 
@@ -92,8 +117,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from emulator.web.app import TOKEN_VAR, ServiceConfig, create_app, shutdown
 
     logging.basicConfig(level=logging.WARNING, format="coupon-emulator: %(levelname)s: %(message)s")
+    # waitress warns once per queued task under load; our service logs its own busy/idle changes.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     listener = _bind(args.host, args.port)
     port = listener.getsockname()[1]
+    # The built-in sink also listens on a loopback port of its own, with its own threads: the
+    # dispatcher's deliveries to it never queue behind API requests, nor they behind them.
+    sink_listener = _bind("127.0.0.1", 0)
+    sink_base = f"http://127.0.0.1:{sink_listener.getsockname()[1]}"
     config = ServiceConfig(
         db=args.db,
         host=args.host,
@@ -103,21 +134,49 @@ def cmd_serve(args: argparse.Namespace) -> int:
         time_scale=args.time_scale,
         links_base=args.links_base,
         scenarios=args.scenarios,
+        sink_base=sink_base,
+        allow_env=tuple(args.allow_env),
+        max_events=args.max_events,
+        capacity=args.capacity,
     )
     try:
         app = create_app(config)
     except UsageError:
         listener.close()
+        sink_listener.close()
         raise
     except Exception as exc:  # sqlite: a directory, no permission, not a database
         listener.close()
+        sink_listener.close()
         raise UsageError(f"cannot open the outbox database {args.db!r}: {exc}") from None
+
+    import threading
 
     import waitress
 
+    # Connections beyond the limit wait in the listen backlog: file descriptors stay bounded.
+    from emulator.web.shedding import shed
+
+    servers: list[Any] = []  # the main server, once made: its queue depth sheds API load
+    front = shed(app, lambda: len(servers[0].task_dispatcher.queue) if servers else 0,
+                 SHED_FACTOR * args.threads)  # fmt: skip
     server = waitress.create_server(
-        app, sockets=[listener], threads=args.threads, ident="coupon-emulator"
+        front,
+        sockets=[listener],
+        threads=args.threads,
+        ident="coupon-emulator",
+        connection_limit=CONNECTION_LIMIT,
     )
+    servers.append(server)
+    sink_server = waitress.create_server(
+        app,
+        sockets=[sink_listener],
+        threads=SINK_THREADS,
+        ident="coupon-emulator-sink",
+        connection_limit=CONNECTION_LIMIT,
+    )
+    sink_thread = threading.Thread(target=_serve_quietly, args=(sink_server,), daemon=True)
+    sink_thread.start()
     _on_stop_signals()
     display = "[" + args.host + "]" if ":" in args.host else args.host
     token = "on" if config.api_token else "off"
@@ -133,8 +192,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         shutdown(app)
         server.close()
+        sink_server.close()
     print("coupon-emulator: stopped; unfinished deliveries stay pending (resume --db)", flush=True)
     return 0
+
+
+def _serve_quietly(server: Any) -> None:
+    import contextlib
+
+    with contextlib.suppress(OSError, ValueError):  # its sockets closed under it at shutdown
+        server.run()
 
 
 def _on_stop_signals() -> None:

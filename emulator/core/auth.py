@@ -64,24 +64,108 @@ class AuthSpecError(ValueError):
 # --- redaction and construction ---------------------------------------------------------------
 
 
-def redact(headers: Mapping[str, str], secrets: Iterable[str]) -> dict[str, str]:
+def redact(
+    headers: Mapping[str, str], secrets: Iterable[str], names: Iterable[str] = ()
+) -> dict[str, str]:
     """The headers with secret material replaced by ``[redacted]``, for attempt logs.
 
-    Authorization values keep their scheme word (``Basic [redacted]``). Any other header whose
-    value contains a secret is redacted whole: a short secret over-redacts, which is the safe side.
+    Authorization values keep their scheme word (``Basic [redacted]``). A header whose name looks
+    secret (``secret_header``) or is one of ``names`` (``redact_headers``), and any other header
+    whose value contains a secret, is redacted whole: a short secret over-redacts, which is the
+    safe side.
     """
     secrets = tuple(s for s in secrets if s)
+    listed = {n.lower() for n in names}
     out: dict[str, str] = {}
     for name, value in headers.items():
         if name.lower() in ("authorization", "proxy-authorization"):
             scheme, space, _ = value.strip().partition(" ")
             keep = space and _TOKEN.match(scheme) and not any(s in scheme for s in secrets)
             out[name] = f"{scheme} {REDACTED}" if keep else REDACTED
-        elif any(s in value for s in secrets):
+        elif secret_header(name, listed) or any(s in value for s in secrets):
             out[name] = REDACTED
         else:
             out[name] = value
     return out
+
+
+# Header names whose values are taken for secrets wherever headers are shown or stored.
+SECRET_NAME_PARTS = ("key", "token", "secret", "auth", "signature", "password", "cookie")
+
+
+def secret_header(name: str, listed: Iterable[str] = ()) -> bool:
+    """Whether a header's value is secret by its name (``*key*``, ``*token*``, ``*secret*``,
+    ``*auth*``, ``*signature*``, ``*password*``, ``cookie``) or because ``listed`` names it."""
+    lower = name.lower()
+    return lower in {n.lower() for n in listed} or any(p in lower for p in SECRET_NAME_PARTS)
+
+
+def header_secrets(headers: Mapping[str, str], listed: Iterable[str] = ()) -> tuple[str, ...]:
+    """The values of the secret headers among configured custom ``headers``."""
+    names = tuple(listed)
+    return tuple(v for k, v in headers.items() if v and secret_header(k, names))
+
+
+# Fields of an auth entry that hold a secret; a settings entry stores them only as ``${VAR}``.
+SECRET_FIELDS = ("value", "password", "token", "secret")
+
+
+def scrub_settings(raw: Any) -> Any:
+    """Settings as a run stores them: literal secrets replaced by ``[redacted]``.
+
+    ``${VAR}`` references stay (the run expands them again when resumed); a literal auth secret,
+    or a literal value of a secret-looking custom header, never reaches the outbox.
+    """
+    if not isinstance(raw, Mapping):
+        return raw
+    out = dict(raw)
+    vendors = raw.get("vendors")
+    if isinstance(vendors, Mapping):
+        out["vendors"] = {slug: _scrub_entry(entry) for slug, entry in vendors.items()}
+    return out
+
+
+def _scrub_entry(entry: Any) -> Any:
+    if not isinstance(entry, Mapping):
+        return entry
+    out = dict(entry)
+    auth = entry.get("auth")
+    if isinstance(auth, Mapping):
+        out["auth"] = {k: _scrub_value(v) if k in SECRET_FIELDS else v for k, v in auth.items()}
+    headers = entry.get("headers")
+    if isinstance(headers, Mapping):
+        listed = entry.get("redact_headers")
+        names = tuple(n for n in listed if isinstance(n, str)) if isinstance(listed, list) else ()
+        out["headers"] = {
+            k: _scrub_value(v) if isinstance(k, str) and secret_header(k, names) else v
+            for k, v in headers.items()
+        }
+    return out
+
+
+def _scrub_value(value: Any) -> Any:
+    if isinstance(value, str) and "${" in value:
+        return value  # the variable's name: the secret stays in the environment
+    return REDACTED
+
+
+def wrong_credentials(auth: Authenticator, rng: Any) -> Authenticator:
+    """The same authenticator with every secret replaced by random text drawn from ``rng``
+    (``random.Random``-like): same type and headers, a wrong value never derived from the real."""
+    import dataclasses
+
+    if not dataclasses.is_dataclass(auth):
+        return auth
+    fields = {f.name for f in dataclasses.fields(auth) if f.init}
+    changes = {
+        name: "wrong-" + "".join(rng.choice(_WRONG_ALPHABET) for _ in range(24))
+        for name in SECRET_FIELDS
+        if name in fields and isinstance(getattr(auth, name, None), str)
+    }
+    return dataclasses.replace(auth, **changes) if changes else auth  # type: ignore[type-var]
+
+
+_WRONG_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 _FIELDS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {

@@ -18,6 +18,7 @@ import ssl
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from emulator.core import catalogue, policy
@@ -60,6 +61,11 @@ class Dispatcher:
     Use: ``start()``, ``submit(...)`` from the producing thread as deliveries are stored, then
     ``join()``. Errors in the loop thread are re-raised by ``join()``. At most ``workers`` requests
     are on the wire at any moment, verification GETs and pings included.
+
+    One dispatcher can also serve several runs at once (the service): ``add_run`` gives a run
+    settings of its own (targets, time scale, ordering), looked up per delivery by its run id, each
+    run's targets in lanes of their own; ``on_final`` hears of each delivery once its final state is
+    written. Such a dispatcher is never joined: ``stop()`` ends it.
     """
 
     def __init__(
@@ -69,19 +75,25 @@ class Dispatcher:
         *,
         workers: int = DEFAULT_WORKERS,
         clock: Clock = SYSTEM,
+        on_final: Callable[[Delivery, str], None] | None = None,
+        max_outstanding: int = 20_000,
     ) -> None:
         self.outbox = outbox
         self.settings = settings
         self.workers = max(int(workers), 1)
         self.clock = clock
-        self.scale = float(settings.time_scale)
-        self.scheduler = Scheduler(per_coupon=settings.ordering == "per-coupon", clock=clock.now)
+        self._runs: dict[int, Any] = {}  # run id -> its own settings (a shared dispatcher)
+        self.scheduler = Scheduler(
+            per_coupon=self._ordered, max_outstanding=max_outstanding, clock=clock.now
+        )
         self.ledger = Ledger(outbox)
         self.progress = self.ledger.progress
         self._thread: threading.Thread | None = None
         self._errors: list[BaseException] = []
         self._stop = threading.Event()
-        self._lanes: dict[str, Lane] = {}
+        self._lanes: dict[tuple[int | None, str], Lane] = {}  # (run id if its own settings, vendor)
+        self._on_final = on_final
+        self._finals: list[tuple[Delivery, str]] = []  # told to on_final once written
         self._contexts: dict[Any, ssl.SSLContext] = {}  # one TLS context per distinct setting
         self._unfinished: dict[str, int] = defaultdict(int)  # per vendor, for the fair share
         self._counts = threading.Lock()
@@ -97,6 +109,24 @@ class Dispatcher:
         self._thread = threading.Thread(target=self._main, name="dispatcher", daemon=True)
         self._thread.start()
         return self
+
+    def add_run(self, run_id: int, settings: Any) -> None:
+        """Deliver run ``run_id``'s deliveries with ``settings`` (instead of the dispatcher's)."""
+        self._runs[run_id] = settings
+
+    def drop_run(self, run_id: int) -> None:
+        """Forget a run's settings and lanes (its deliveries are all final)."""
+        self._runs.pop(run_id, None)
+        for key in [k for k in list(self._lanes) if k[0] == run_id]:
+            self._lanes.pop(key, None)
+
+    @property
+    def error(self) -> BaseException | None:
+        """What ended the loop thread, if it failed."""
+        return self._errors[0] if self._errors else None
+
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def submit(self, deliveries: list[Delivery]) -> None:
         with self._counts:
@@ -132,7 +162,7 @@ class Dispatcher:
             self.scheduler.stop()
         finally:
             try:
-                self.ledger.flush()
+                self._flush()
             finally:
                 for conn in [*self._busy, *(c for pool in self._idle.values() for c in pool)]:
                     conn.close()
@@ -154,7 +184,21 @@ class Dispatcher:
                 clock.idled(wait)
             self._expire(clock.now())
             if self.ledger.flush_due():
-                self.ledger.flush()
+                self._flush()
+
+    def _flush(self) -> None:
+        self.ledger.flush()
+        if self._finals:
+            finals, self._finals = self._finals, []
+            if self._on_final is not None:
+                for delivery, status in finals:
+                    self._on_final(delivery, status)
+
+    def _settings_of(self, delivery: Delivery) -> Any:
+        return self._runs.get(delivery.run_id, self.settings)
+
+    def _ordered(self, delivery: Delivery) -> bool:
+        return self._settings_of(delivery).ordering == "per-coupon"
 
     def _fair_share(self) -> int:
         """Requests one target may have on the wire: the workers split between the targets with
@@ -182,21 +226,24 @@ class Dispatcher:
     def _room(self) -> bool:
         return len(self._busy) < self.workers
 
-    def _lane(self, vendor: str) -> Lane:
-        lane = self._lanes.get(vendor)
+    def _lane(self, delivery: Delivery) -> Lane:
+        vendor = delivery.vendor
+        key = (delivery.run_id if delivery.run_id in self._runs else None, vendor)
+        lane = self._lanes.get(key)
         if lane is None:
-            target = self.settings.vendors[vendor]
+            settings = self._settings_of(delivery)
+            target = settings.vendors[vendor]
             endpoint = Endpoint(target, catalogue.vendor(vendor).profile)
             context = None
             if target.url.startswith("https:"):
                 context = self._contexts.get(target.tls)
                 if context is None:
                     context = self._contexts[target.tls] = tls_context(target.tls)
-            lane = self._lanes[vendor] = Lane(endpoint, context, self.scale)
+            lane = self._lanes[key] = Lane(endpoint, context, float(settings.time_scale))
         return lane
 
     def _offer(self, delivery: Delivery, now: float) -> None:
-        lane = self._lane(delivery.vendor)
+        lane = self._lane(delivery)
         if lane.deactivated:
             self._fail(delivery, lane.breaker_reason())
         elif lane.held or lane.blocked or lane.in_flight >= self._share:
@@ -389,7 +436,7 @@ class Dispatcher:
             self._pinged(exchange, response, error)
             return
         now = self.clock.now()
-        attempt, update = judge(exchange, response, kind, error, self.scale, now)
+        attempt, update = judge(exchange, response, kind, error, exchange.lane.scale, now)
         self.ledger.record(attempt, update)
         delivery = exchange.delivery
         exchange.lane.count(update.status == DELIVERED, now, delivery, self.progress)
@@ -399,7 +446,7 @@ class Dispatcher:
             delivery.due_at = update.due_at
             self.scheduler.retry(delivery)
         else:
-            self._finished(delivery)
+            self._finished(delivery, update.status)
 
     def _verified(
         self, exchange: Exchange, response: Response | None, kind: str | None, error: str | None
@@ -429,7 +476,7 @@ class Dispatcher:
             row = None
             if delivery is exchange.delivery:
                 row = attempt_row(exchange, response, error or why, verdict.status, 0)
-            due = now + (verdict.delay or 0) * self.scale
+            due = now + (verdict.delay or 0) * lane.scale
             update = Update(delivery.id, verdict.status, delivery.attempts, verdict.retry_counts,
                             due, status, why)  # fmt: skip
             self.ledger.record(row, update)
@@ -437,7 +484,7 @@ class Dispatcher:
                 delivery.retry_counts, delivery.due_at = dict(verdict.retry_counts), due
                 self.scheduler.retry(delivery)
             else:
-                self._finished(delivery)
+                self._finished(delivery, verdict.status)
 
     def _pinged(self, exchange: Exchange, response: Response | None, error: str | None) -> None:
         lane, now = exchange.lane, self.clock.now()
@@ -471,10 +518,12 @@ class Dispatcher:
 
     def _fail(self, delivery: Delivery, reason: str) -> None:
         self.ledger.record(None, settled(delivery, FAILED, None, reason))
-        self._finished(delivery)
+        self._finished(delivery, FAILED)
 
-    def _finished(self, delivery: Delivery) -> None:
+    def _finished(self, delivery: Delivery, status: str) -> None:
         self.scheduler.finished(delivery)
+        if self._on_final is not None:
+            self._finals.append((delivery, status))
         with self._counts:
             self._unfinished[delivery.vendor] -= 1
 

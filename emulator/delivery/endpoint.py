@@ -31,7 +31,8 @@ class Endpoint:
             "User-Agent": profile.user_agent or DEFAULT_USER_AGENT,
             **dict(target.headers),
         }
-        self.secrets = tuple(target.auth.secrets)
+        self.secrets = tuple(target.secrets)  # auth secrets and secret custom header values
+        self.secret_names = tuple(getattr(target, "redact_headers", ()))
         self.digest = target.auth.type == "digest"
         self._challenge: str | None = None
         self._nc = 0
@@ -80,7 +81,7 @@ class Endpoint:
         )
 
     def redacted(self, headers: Mapping[str, str]) -> dict[str, str]:
-        return redact(headers, self.secrets) if self.secrets else dict(headers)
+        return redact(headers, self.secrets, self.secret_names)
 
 
 class AuthExchange:

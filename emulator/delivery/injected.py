@@ -1,7 +1,7 @@
 """Requests a scenario sends broken on purpose (``emulator.core.inject``): how they are signed and judged.
 
 The delivery's label says what it is, so a resumed run treats it the same way. A wrong-auth
-request is signed with the target's auth type and a wrong secret; a missing-auth one carries no
+request is signed with the target's auth type and a random wrong secret, new each time; a missing-auth one carries no
 auth headers (and answers no Digest challenge). A correct consumer refuses both, and malformed
 JSON, with a 4xx: that outcome counts as delivered, anything else as failed, and none is retried.
 An oversized request is the same event padded: taking it (2xx) or refusing it (4xx) are both right.
@@ -10,13 +10,12 @@ Against a target without auth, the auth cases are plain copies, judged like any 
 
 from __future__ import annotations
 
-import dataclasses
+import random
 from typing import Any
 
+from emulator.core.auth import wrong_credentials
 from emulator.core.inject import MUST_REFUSE
 from emulator.core.policy import DELIVERED, FAILED, Verdict
-
-_SECRET_FIELDS = ("value", "password", "token", "secret")
 
 
 def tokens(label: str) -> frozenset[str]:
@@ -33,14 +32,29 @@ def auth_mode(label: str) -> str | None:
     return None
 
 
-def wrong(auth: Any) -> Any:
-    """The same authenticator with every secret changed (same type, same headers, wrong value)."""
-    changes = {
-        name: "wrong-" + getattr(auth, name)[::-1]
-        for name in _SECRET_FIELDS
-        if isinstance(getattr(auth, name, None), str)
-    }
-    return dataclasses.replace(auth, **changes) if changes else auth
+def wrong(auth: Any, rng: Any = None) -> Any:
+    """An authenticator of the same type and headers whose secrets are random, drawn afresh for
+    every request: nothing of the real secrets can be recovered from what it sends."""
+    return _WrongEachTime(auth, rng or random.SystemRandom())
+
+
+class _WrongEachTime:
+    """Signs (and answers a Digest challenge) like ``auth``, with new wrong secrets each time."""
+
+    def __init__(self, auth: Any, rng: Any) -> None:
+        self.auth = auth
+        self.rng = rng
+        self.type = auth.type
+        self.secrets: tuple[str, ...] = ()  # random: nothing to hide
+
+    def _fresh(self) -> Any:
+        return wrong_credentials(self.auth, self.rng)
+
+    def headers(self, method: str, url: str, body: bytes) -> dict[str, str]:
+        return self._fresh().headers(method, url, body)
+
+    def respond(self, *args: Any, **kwargs: Any) -> dict[str, str]:
+        return self._fresh().respond(*args, **kwargs)
 
 
 def expectation(label: str, auth_type: str) -> str | None:

@@ -21,6 +21,7 @@ class Lane:
         "held",
         "in_flight",
         "key",
+        "scale",
         "target",
         "verified",
         "verifying",
@@ -28,6 +29,7 @@ class Lane:
 
     def __init__(self, endpoint: Endpoint, context: ssl.SSLContext | None, scale: float) -> None:
         self.endpoint = endpoint
+        self.scale = scale  # the run's time_scale: vendor seconds -> real seconds
         self.target = target = endpoint.target
         self.key = address(target.url)[0]
         self.context = context  # the dispatcher's TLS context for this target (https only)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from emulator.core.auth import scrub_settings
 from emulator.core.policy import FINAL, PENDING
 from emulator.delivery.records import (
     ATTEMPT_COLUMNS,
@@ -107,7 +108,8 @@ class Outbox:
         with self._lock:
             cur = self._db.execute(
                 "INSERT INTO runs (name, created_at, settings, source) VALUES (?, ?, ?, ?)",
-                (name, self.clock(), json.dumps(settings), source),
+                # Stored as written (${VAR}), literal secrets replaced: never in clear on disk.
+                (name, self.clock(), json.dumps(scrub_settings(settings)), source),
             )
             return int(cur.lastrowid)
 

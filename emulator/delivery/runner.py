@@ -101,12 +101,14 @@ class Driver:
         *,
         workers: int = DEFAULT_WORKERS,
         clock: Clock = SYSTEM,
+        dispatcher: Any = None,
     ) -> None:
         self.outbox = outbox
         self.run_id = run_id
         self.settings = settings
         self.clock = clock
-        self.dispatcher = Dispatcher(outbox, settings, workers=workers, clock=clock)
+        # A dispatcher of its own, or the run's channel into the service's shared one.
+        self.dispatcher = dispatcher or Dispatcher(outbox, settings, workers=workers, clock=clock)
         self._stop = threading.Event()
 
     @property

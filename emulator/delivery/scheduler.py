@@ -25,7 +25,7 @@ class Scheduler:
 
     def __init__(
         self,
-        per_coupon: bool = False,
+        per_coupon: bool | Callable[[Delivery], bool] = False,
         max_outstanding: int = 20_000,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -34,7 +34,7 @@ class Scheduler:
         self.clock = clock
         self._heap: list[tuple[float, int, Delivery]] = []
         self._seq = itertools.count()
-        self._chains: dict[str, deque[Delivery]] = {}
+        self._chains: dict[tuple[int, str], deque[Delivery]] = {}
         self._outstanding = 0
         self._closed = False
         self._stopped = False
@@ -51,12 +51,13 @@ class Scheduler:
             while self._outstanding >= self.max_outstanding and not self._stopped:
                 self._room.wait()
             self._outstanding += 1
-            if self.per_coupon:
-                chain = self._chains.get(delivery.coupon_key)
+            if self._ordered(delivery):
+                key = (delivery.run_id, delivery.coupon_key)
+                chain = self._chains.get(key)
                 if chain is not None:
                     chain.append(delivery)
                     return
-                self._chains[delivery.coupon_key] = deque()
+                self._chains[key] = deque()
             self._push(delivery)
 
     def retry(self, delivery: Delivery) -> None:
@@ -68,12 +69,13 @@ class Scheduler:
         """A delivery reached a final state; release the next of its coupon."""
         with self._lock:
             self._outstanding -= 1
-            if self.per_coupon:
-                chain = self._chains.get(delivery.coupon_key)
+            if self._ordered(delivery):
+                key = (delivery.run_id, delivery.coupon_key)
+                chain = self._chains.get(key)
                 if chain:
                     self._push(chain.popleft())
                 else:
-                    self._chains.pop(delivery.coupon_key, None)
+                    self._chains.pop(key, None)
             if self._outstanding == self.max_outstanding - 1:
                 self._room.notify()
 
@@ -104,6 +106,9 @@ class Scheduler:
         """Closed to submissions and every delivery final (or told to stop)."""
         with self._lock:
             return self._stopped or (self._closed and self._outstanding == 0)
+
+    def _ordered(self, delivery: Delivery) -> bool:
+        return self.per_coupon(delivery) if callable(self.per_coupon) else self.per_coupon
 
     def _push(self, delivery: Delivery) -> None:
         heapq.heappush(self._heap, (delivery.due_at, next(self._seq), delivery))

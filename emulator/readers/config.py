@@ -36,6 +36,7 @@ TOP_KEYS = ("vendors", "time_scale", "links_base", "ordering")
 TARGET_KEYS = (
     "target", "method", "auth", "headers", "retry", "timeout", "batch_size",
     "verification_get", "timestamp_unit", "success", "tls", "circuit_breaker",
+    "redact_headers",
 )  # fmt: skip
 TLS_KEYS = ("ca_bundle", "client_cert", "client_key", "insecure")
 ORDERINGS = ("none", "per-coupon")
@@ -70,6 +71,8 @@ class Target:
     success: tuple[int, ...] | None  # None: any 2xx
     tls: Tls | None = None  # None: the system's trust store, no client certificate
     circuit_breaker: CircuitBreaker | None = None  # the vendor's breaker, when turned on
+    # Custom headers whose values are secret though their names do not say so (``X-Env``).
+    redact_headers: tuple[str, ...] = ()
 
     @classmethod
     def for_url(cls, vendor: str, url: str, profile: DeliveryProfile | None = None) -> Target:
@@ -81,7 +84,8 @@ class Target:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return self.auth.secrets
+        """The auth's secrets and the values of secret custom headers: never shown in clear."""
+        return (*self.auth.secrets, *authn.header_secrets(self.headers, self.redact_headers))
 
     def request_headers(self, body: bytes, method: str | None = None) -> dict[str, str]:
         """The static headers, then the auth headers for this body (auth wins on a clash)."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -24,7 +23,7 @@ import yaml
 from emulator.core import catalogue
 from emulator.core.errors import ConfigError, UnknownNameError
 from emulator.readers import config
-from emulator.readers.yamlread import YamlReader, compose, number_text, shape
+from emulator.readers.yamlread import YamlReader, compose, number_text, read_text, shape
 
 OWN_KEYS = ("name", "seed", "events")
 EVENT_KEYS = ("vendor", "event", "count", "every")
@@ -53,10 +52,20 @@ class EventList:
         return sum(count for _, _, count, _ in self.items)
 
 
+# --- bounds -------------------------------------------------------------------------------------
+
+MAX_COUNT = 100_000_000  # events of one entry; a run's plan has its own limit too
+
+
+def check_count(reader: YamlReader, node: yaml.Node, path: str, count: int) -> None:
+    if count > MAX_COUNT:
+        raise reader.fail(node, path, f"at most {MAX_COUNT:,} events per entry, got {count:,}")
+
+
 def load(path: str, env: Mapping[str, str] | None = None) -> EventList:
     """The event list in the file ``path``; ConfigError names file, line, column and key path."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text(str(path))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the event list: {exc}", source=path) from None
     node = compose(text, path)
@@ -114,6 +123,7 @@ class _Reader(YamlReader):
         count = 1
         if "count" in items:
             count = self.integer(items["count"][1], f"{path}.count", minimum=1)
+            check_count(self, items["count"][1], f"{path}.count", count)
         every = (
             self.number(items["every"][1], f"{path}.every", minimum=0) if "every" in items else 0.0
         )

@@ -68,8 +68,10 @@ class Source:
                     f"not valid Unicode text ({exc.reason})", source=self.name
                 ) from None
             return self.text
+        from emulator.readers.yamlread import read_text
+
         try:
-            return Path(self.name).read_text(encoding="utf-8")
+            return read_text(self.name)
         except FileNotFoundError:
             raise ConfigError("file not found", source=self.name) from None
         except IsADirectoryError:
@@ -208,9 +210,16 @@ def settings_file(
     """A settings file, checked (errors name file, line and key path), and as written."""
     import yaml
 
-    parsed = config.load(path, env=env)
-    with open(path, encoding="utf-8") as fh:
-        return parsed, yaml.safe_load(fh) or {}
+    from emulator.readers.yamlread import read_text
+
+    try:
+        text = read_text(path)
+    except FileNotFoundError:
+        raise ConfigError("settings file not found", source=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the settings file: {exc}", source=path) from None
+    parsed = config.parse(text, source=path, env=env)
+    return parsed, yaml.safe_load(text) or {}
 
 
 def layers(
@@ -299,13 +308,16 @@ def plan(
     *,
     seed: int | None = None,
     start: datetime,
+    max_events: int | None = None,
 ) -> Plan:
     """The plan of ``source``, deterministic in ``seed`` (default: the document's, else 0).
 
-    Every check happens here (the document, the merged settings); planning happens as ``events``
-    is consumed. Events are dated from ``start`` unless a scenario fixes its own.
+    Every check happens here (the document, the merged settings, the plan's size against
+    ``max_events``, default ``$COUPON_EMULATOR_MAX_EVENTS`` or 100 million); planning happens as
+    ``events`` is consumed. Events are dated from ``start`` unless a scenario fixes its own.
     """
     loaded = load(source, layers.env)
+    check_plan_size(loaded, layers.env, max_events)
     what = "the flows use" if loaded.kind == "scenario" else "the events name"
     merged, raw = settings(loaded.own, loaded.vendors, layers, loaded.source.name, what)
     chosen = loaded.seed if seed is None else seed
@@ -318,6 +330,47 @@ def plan(
         loaded.vendors,
         _lazy(lambda: _events(loaded, merged, chosen, start)),
     )
+
+
+# Bounds: the most events a plan may hold, so a 100-byte file cannot cost hours.
+
+MAX_EVENTS_VAR = "COUPON_EMULATOR_MAX_EVENTS"
+DEFAULT_MAX_EVENTS = 100_000_000
+
+
+def most_events(loaded: Loaded) -> int:
+    """The most events ``loaded`` can plan: every step taken, at its most repetitions."""
+    if loaded.scenario is None:
+        assert loaded.events is not None
+        return loaded.events.total
+    from emulator.core import inject
+
+    total = 0
+    for flow in loaded.scenario.flows:
+        per_coupon = 0
+        for step in flow.steps:
+            extra = sum(1 for kind in step.inject if kind in inject.NOT_A_STEP)
+            per_coupon += step.repeat[1] * (1 + extra)
+        total += flow.coupons * per_coupon
+    return total
+
+
+def check_plan_size(
+    loaded: Loaded, env: Mapping[str, str] | None, max_events: int | None = None
+) -> None:
+    """Refuse a plan that may hold more than ``max_events`` events (exit 2, or 422)."""
+    limit = max_events
+    if limit is None:
+        text = (os.environ if env is None else env).get(MAX_EVENTS_VAR, "")
+        limit = int(text) if text.strip().isdigit() else DEFAULT_MAX_EVENTS
+    most = most_events(loaded)
+    if most > limit:
+        where = f"raise it with {MAX_EVENTS_VAR}" if max_events is None else "the service's limit"
+        raise ConfigError(
+            f"this plans up to {most:,} events, more than the limit of {limit:,} per run "
+            f"({where}); lower coupons:, repeat: or count:",
+            source=loaded.source.name,
+        )
 
 
 def _events(

@@ -126,6 +126,36 @@ def _unique(reader, spec, name, value, node, here, count) -> None:
         raise reader.fail(node, here, message)
 
 
+# --- bounds: the only templates a fixed value may hold ----------------------------------------
+
+MAX_WIDTH = 20  # {n:0Wd}: digits at most
+_SPEC = re.compile(r"^0?([0-9]{1,2})d$")
+_TEMPLATE_HELP = (
+    "only {n} (the coupon's number in the flow, from 1) may stand in braces, or {n:0Wd} "
+    f"(zero-padded to W digits, W at most {MAX_WIDTH}); write {{{{ and }}}} for literal braces"
+)
+
+
+def template_problem(value: str) -> str | None:
+    """Why ``value`` is not a valid coupon template, or None: ``{n}``, ``{n:0Wd}``, ``{{``, ``}}``."""
+    import string
+
+    try:
+        fields = list(string.Formatter().parse(value))
+    except ValueError:
+        return _TEMPLATE_HELP
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if name != "n" or conversion is not None:
+            return _TEMPLATE_HELP
+        if spec:
+            m = _SPEC.match(spec)
+            if m is None or int(m.group(1)) > MAX_WIDTH:
+                return _TEMPLATE_HELP
+    return None
+
+
 def _value(reader: YamlReader, spec: FixedField, node: yaml.Node, path: str) -> Any:
     kind = spec.kind
     if kind == "discount":
@@ -146,14 +176,9 @@ def _value(reader: YamlReader, spec: FixedField, node: yaml.Node, path: str) -> 
         if not isinstance(value, str) or not value:
             expected = "a string or a number" if kind == "code" else "a non-empty string"
             raise reader.fail(node, path, f"expected {expected}, got {shape(node, value)}")
-        try:
-            value.format(n=1)
-        except (KeyError, IndexError, ValueError):
-            message = (
-                "only {n} (the coupon's number in the flow, from 1) may stand in braces; "
-                "write {{ and }} for literal braces"
-            )
-            raise reader.fail(node, path, message) from None
+        problem = template_problem(value)
+        if problem:
+            raise reader.fail(node, path, problem)
         return value
     if kind == "int64":
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT64_MAX:

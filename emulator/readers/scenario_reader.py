@@ -89,6 +89,7 @@ def parse(
 class _Reader(YamlReader):
     def __init__(self, source: str | None, env: Mapping[str, str]) -> None:
         super().__init__(source, env, "scenarios")
+        self.per_vendor: dict[str, int] = {}  # flows read so far per vendor: default names
 
     def scenario(self, node: yaml.Node, items, default_name: str) -> Scenario:
         if "flows" not in items:
@@ -147,7 +148,8 @@ class _Reader(YamlReader):
             if value > MAX_COUPONS:
                 raise self.fail(items["coupons"][1], f"{path}.coupons", f"at most {MAX_COUPONS:,}")
             count = int(value)
-        same = sum(f.vendor == slug for f in before)
+        same = self.per_vendor.get(slug, 0)
+        self.per_vendor[slug] = same + 1
         name = f"{slug}-{same + 1}" if same else slug
         if "name" in items:
             name = self.text(items["name"][1], f"{path}.name")
@@ -355,11 +357,11 @@ class _Reader(YamlReader):
         value, _ = self.scalar(node, path)
         expected = "a count of at least 1 (3) or a range (0..3)"
         if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-            return value, value
+            return check_repeat(self, node, path, value, value)
         if isinstance(value, str) and (m := _RANGE.match(value)):
             low, high = int(m.group(1)), int(m.group(2))
             if low <= high and high >= 1:
-                return low, high
+                return check_repeat(self, node, path, low, high)
         raise self.fail(node, path, f"expected {expected}, got {shape(node, value)}")
 
     def size(self, node: yaml.Node, path: str) -> int:
@@ -369,6 +371,20 @@ class _Reader(YamlReader):
             return int(float(m.group(1)) * _BYTES[m.group(2)])
         expected = "a size in bytes (2000000) or with a unit (512KiB, 2MB, 1MiB)"
         raise self.fail(node, path, f"expected {expected}, got {shape(node, value)}")
+
+
+# --- bounds: what a small input may cost ------------------------------------------------------
+
+MAX_REPEAT = 10_000  # repetitions of one step
+
+
+def check_repeat(reader: YamlReader, node: yaml.Node, path: str, low: int, high: int):
+    if high > MAX_REPEAT:
+        raise reader.fail(
+            node, path, f"at most {MAX_REPEAT:,} repetitions of a step, got {high:,}; for more "
+            "events, raise the flow's coupons",
+        )  # fmt: skip
+    return low, high
 
 
 _REQUIRED = {

@@ -273,6 +273,11 @@ def _target(slug: str) -> dict[str, Any]:
             "additionalProperties": {"type": ["string", "number", "boolean"]},
         },
         "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+        "redact_headers": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "custom headers whose values are secret: redacted wherever shown",
+        },
         "retry": {
             "anyOf": [
                 {"enum": ["vendor", "none"]},

@@ -141,6 +141,8 @@ class SettingsReader(YamlReader):
                 changes[name] = self.tls(value, here, target.url)
             elif name == "circuit_breaker":
                 changes[name] = profile.circuit_breaker if self.boolean(value, here) else None
+            elif name == "redact_headers":
+                changes[name] = self.redact_headers(value, here)
         target = replace(target, **changes)
         if "headers" in items:
             headers = self.headers(items["headers"][1], f"{path}.headers", target.auth)
@@ -174,6 +176,18 @@ class SettingsReader(YamlReader):
             key_node, value_node = items.get(exc.key, (node, node))
             at = key_node if exc.problem == "unknown" else value_node
             raise self.fail(at, _join(path, exc.key), exc.message) from None
+
+    def redact_headers(self, node: yaml.Node, path: str) -> tuple[str, ...]:
+        """Header names whose values are redacted wherever headers are stored or shown."""
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, path, "expected a list of header names, e.g. [X-Env]")
+        names = []
+        for i, item in enumerate(node.value):
+            name = self.text(item, f"{path}[{i}]", "a header name")
+            if not _HEADER_NAME.match(name):
+                raise self.fail(item, f"{path}[{i}]", "not a valid header name")
+            names.append(name)
+        return tuple(names)
 
     def headers(self, node: yaml.Node, path: str, auth: authn.Authenticator) -> Mapping[str, str]:
         items = self.mapping(node, path, "a mapping of header name to value")

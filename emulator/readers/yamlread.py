@@ -25,12 +25,65 @@ _REF = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{")
 
 def compose(text: str | bytes, source: str | None) -> yaml.Node | None:
     """The YAML document as a node tree (None when empty); a syntax error names line and column."""
+    check_size(len(text), source)
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         raise syntax_error(exc, source) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML error: {exc}", source=source) from None
+    except RecursionError:
+        raise ConfigError(_too_deep(), source=source) from None
+    check_depth(node, source)
+    return node
+
+
+# --- bounds: what a small input may cost ------------------------------------------------------
+
+MAX_FILE_BYTES = 10 * 1024 * 1024  # a scenario, event list or settings file
+MAX_DEPTH = 64  # nesting of mappings and lists; real files stay under 10
+
+
+def _too_deep() -> str:
+    return f"nested deeper than {MAX_DEPTH} levels of mappings and lists; flatten the document"
+
+
+def check_size(size: int, source: str | None) -> None:
+    if size > MAX_FILE_BYTES:
+        raise ConfigError(
+            f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it, or use coupons:, "
+            "repeat: or count: to make many events from a few lines",
+            source=source,
+        )
+
+
+def check_depth(node: yaml.Node | None, source: str | None) -> None:
+    """Refuse a tree nested deeper than ``MAX_DEPTH`` (walked without recursion)."""
+    stack = [(node, 1)] if node is not None else []
+    seen: set[int] = set()
+    while stack:
+        current, depth = stack.pop()
+        if id(current) in seen or not isinstance(current, yaml.CollectionNode):
+            continue
+        seen.add(id(current))
+        if depth > MAX_DEPTH:
+            mark = current.start_mark
+            raise ConfigError(
+                _too_deep(), source=source, line=mark.line + 1, column=mark.column + 1
+            )
+        if isinstance(current, yaml.MappingNode):
+            stack.extend((n, depth + 1) for pair in current.value for n in pair)
+        else:
+            stack.extend((n, depth + 1) for n in current.value)
+
+
+def read_text(path: str, source: str | None = None) -> str:
+    """A file's UTF-8 text, read no further than the size limit (``/dev/urandom`` ends soon)."""
+    source = source or path
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_FILE_BYTES + 1)
+    check_size(len(data), source)
+    return data.decode("utf-8")
 
 
 def expand(text: str, env: Mapping[str, str]) -> str:

@@ -18,7 +18,7 @@ from emulator.core.errors import EmulatorError
 from emulator.web import models, openapi, params, plans
 from emulator.web.problems import Problem
 from emulator.web.queries import Page
-from emulator.web.service import Conflict, Stopping
+from emulator.web.service import Busy, Conflict, Stopping
 from emulator.web.state import State, current
 
 
@@ -91,7 +91,7 @@ def blueprint() -> Blueprint:
         state = current()
         page = state.queries.runs(params.limit(), params.cursor())
         for item in page.items:
-            _live_state(state, item)
+            state.live(item)
         return _page(page)
 
     @bp.get("/api/runs/<int:run_id>")
@@ -159,6 +159,9 @@ def _body(kind: str) -> dict[str, Any]:
         data = json.loads(request.get_data(cache=True), parse_constant=_not_json)
     except ValueError as exc:
         raise Problem(400, "invalid-request", f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise Problem(400, "invalid-request", _TOO_DEEP) from None
+    _check_values(data)
     found = sorted(_validator(kind).iter_errors(data), key=lambda e: list(map(str, e.path)))
     if found:
         errors = [_schema_error(e) for e in found[:20]]
@@ -170,6 +173,44 @@ def _body(kind: str) -> dict[str, Any]:
             errors=errors,
         )
     return data
+
+
+MAX_DEPTH = 32  # nesting of objects and arrays in a request body; real ones stay under 10
+_TOO_DEEP = f"the body nests objects and arrays deeper than {MAX_DEPTH} levels"
+
+
+def _check_values(data: Any) -> None:
+    """Refuse what JSON can carry and no request may: deep nesting, lone surrogates (``\\ud800``,
+    text that cannot be sent as UTF-8). Walked without recursion."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 1)]
+    while stack:
+        value, pointer, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise Problem(400, "invalid-request", f"{pointer}: {_TOO_DEEP}")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                here = f"{pointer}/{_escape(key)}"
+                _unicode(key, here)
+                stack.append((item, here, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, f"{pointer}/{i}", depth + 1) for i, item in enumerate(value))
+        elif isinstance(value, str):
+            _unicode(value, pointer)
+
+
+def _unicode(text: str, pointer: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Problem(
+            400, "invalid-request",
+            f"{pointer or '(root)'}: not valid Unicode text (a lone surrogate such as \\ud800); "
+            "send UTF-8 text",
+        ) from None  # fmt: skip
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _not_json(name: str) -> Any:
@@ -189,9 +230,26 @@ def _schema_error(error: Any) -> dict[str, str]:
     if error.context:  # oneOf: name the branch that came closest
         from jsonschema.exceptions import best_match
 
-        best = best_match(error.context)
+        branches: dict[Any, list[Any]] = {}
+        for e in error.context:
+            branches.setdefault(e.relative_schema_path[0], []).append(e)
+        # A branch per vendor: the one whose vendor matched says what is wrong with the rest.
+        matched = [errs for errs in branches.values() if not any(_at_vendor(e) for e in errs)]
+        consts = [e.validator_value for e in error.context if _at_vendor(e)]
+        if matched:
+            best = best_match(matched[0])
+        elif consts and len(consts) == len(branches) and isinstance(error.instance, dict):
+            given = error.instance.get("vendor")
+            detail = f"{given!r} is not a vendor; valid: {', '.join(map(str, consts))}"
+            return {"pointer": pointer + "/vendor", "detail": detail[:500]}
+        else:
+            best = best_match(error.context)
         pointer = "".join(f"/{p}" for p in best.absolute_path) or pointer
     return {"pointer": pointer, "detail": best.message[:500]}
+
+
+def _at_vendor(error: Any) -> bool:
+    return list(error.relative_path) == ["vendor"]
 
 
 # Work
@@ -212,6 +270,12 @@ def _start(start: Any, prepared: Any) -> Any:
         return start(prepared)
     except Stopping as exc:
         raise Problem(503, "unavailable", str(exc)) from None
+    except Busy as exc:
+        raise _busy(exc) from None
+
+
+def _busy(exc: Busy) -> Problem:
+    return Problem(exc.status, "busy", str(exc), headers={"Retry-After": str(exc.retry_after)})
 
 
 def _resend(state: State, run_id: int, ids: list[int]) -> Response:
@@ -221,6 +285,8 @@ def _resend(state: State, run_id: int, ids: list[int]) -> Response:
         raise Problem(409, "conflict", str(exc)) from None
     except Stopping as exc:
         raise Problem(503, "unavailable", str(exc)) from None
+    except Busy as exc:
+        raise _busy(exc) from None
     except EmulatorError as exc:  # the run's settings no longer parse (an unset ${VAR})
         raise Problem(422, "invalid-settings", str(exc)) from None
     return _accepted({"run_id": run_id, "resent": resent}, f"/api/runs/{run_id}")
@@ -233,16 +299,7 @@ def _run(state: State, run_id: int) -> dict[str, Any]:
     item = state.queries.run(run_id)
     if item is None:
         raise _missing("run", run_id)
-    return _live_state(state, item)
-
-
-def _live_state(state: State, item: dict[str, Any]) -> dict[str, Any]:
-    # The stored state says "running" for a run whose process died; only we know it is not.
-    if state.service.running(item["id"]):
-        item["state"] = "running"
-    elif item["state"] == "running":
-        item["state"] = "interrupted"
-    return item
+    return state.live(item)
 
 
 def _delivery(state: State, delivery_id: int, *, detail: bool = False) -> dict[str, Any]:
@@ -252,8 +309,11 @@ def _delivery(state: State, delivery_id: int, *, detail: bool = False) -> dict[s
     return item
 
 
+_LISTS = {"run": "/api/runs", "delivery": "/api/deliveries"}
+
+
 def _missing(what: str, ident: int) -> Problem:
-    return Problem(404, "not-found", f"no {what} {ident}; list them with GET /api/{what}s")
+    return Problem(404, "not-found", f"no {what} {ident}; list them with GET {_LISTS[what]}")
 
 
 def _page(page: Page) -> dict[str, Any]:

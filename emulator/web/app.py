@@ -33,6 +33,13 @@ class ServiceConfig:
     scenarios: str = "scenarios"
     workers: int = 8
     env: Mapping[str, str] | None = None
+    # Where the dispatcher reaches the built-in sink: a listener with threads of its own, so
+    # deliveries to the sink never queue behind API requests (default: the service's own URL).
+    sink_base: str | None = None
+    # Environment variables ``${VAR}`` may name in YAML and targets posted to the API.
+    allow_env: tuple[str, ...] = ()
+    capacity: int = 10_000  # unfinished deliveries held before new work is refused (429)
+    max_events: int = 1_000_000  # events one API run may plan
 
     @property
     def base_url(self) -> str:
@@ -69,8 +76,21 @@ def create_app(config: ServiceConfig) -> Flask:
         sink=sink.entries(config.base_url),
         scenarios=Path(config.scenarios),
         config_source=config.settings,
+        allow_env=("SINK_URL", *config.allow_env),
+        max_events=config.max_events,
     )
-    service = DeliveryService(outbox, queries, defaults, workers=config.workers)
+    # Runs keep aiming at the public sink URL; the dispatcher takes the sink's own listener.
+    route = None
+    if config.sink_base:
+        route = (config.base_url.rstrip("/") + "/sink/", config.sink_base.rstrip("/") + "/sink/")
+    service = DeliveryService(
+        outbox,
+        queries,
+        defaults,
+        workers=config.workers,
+        capacity=config.capacity,
+        sink_route=route,
+    )
     token = config.api_token or None
 
     app = Flask("emulator", static_folder=None, template_folder="web/templates")

@@ -33,10 +33,7 @@ def blueprint() -> Blueprint:
         )
         runs = state.queries.runs(RUNS_SHOWN).items
         for run in runs:
-            if state.service.running(run["id"]):
-                run["state"] = "running"
-            elif run["state"] == "running":
-                run["state"] = "interrupted"
+            state.live(run)
         return _page(
             "index.html",
             runs=runs,

@@ -14,7 +14,7 @@ from emulator.core.policy import FINAL, PENDING
 MAX_ID = 2**63 - 1
 MAX_SEED = 2**31 - 1
 STATUSES = [PENDING, *FINAL]
-RUN_STATES = ["running", "done", "interrupted"]
+RUN_STATES = ["running", "done", "interrupted", "failed"]
 VENDOR_SLUGS = list(catalogue.VENDORS)
 SCENARIO_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 CURSOR_PATTERN = r"^[1-9][0-9]{0,17}$"
@@ -92,6 +92,7 @@ RUN = _object(
         "additionalProperties": {"type": "string"},
     },
     progress=PROGRESS,
+    error={"type": "string", "description": "why the run failed (state failed), if known"},
 )
 _DELIVERY_PROPERTIES: dict[str, Any] = {
     "id": ID,
@@ -184,7 +185,7 @@ RUN_REQUEST = {
         [],
         scenario={"type": "string", "pattern": SCENARIO_NAME_PATTERN,
                   "description": "a shipped scenario's name (GET /api/scenarios)"},
-        yaml={"type": "string", "maxLength": 100_000,
+        yaml={"type": "string", "minLength": 1, "maxLength": 100_000,
               "description": "a scenario (flows:) or an event list (events:) as YAML text"},
         seed=SEED,
         targets=TARGETS,

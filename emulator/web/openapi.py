@@ -99,6 +99,17 @@ def problem_answer(description: str) -> dict[str, Any]:
     }
 
 
+def busy_answer(description: str) -> dict[str, Any]:
+    answer = problem_answer(description + "; Retry-After says when to ask again")
+    answer["headers"] = {
+        "Retry-After": {
+            "description": "seconds to wait before trying again",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    }
+    return answer
+
+
 def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -173,6 +184,11 @@ def operation(
         answers["503"] = problem_answer("the service is shutting down")
     if parameters and any(p["in"] == "query" for p in parameters):
         answers.setdefault("400", problem_answer("a query parameter is invalid"))
+    if "503" in answers:  # an operation that adds work: refused while the service is full
+        answers["429"] = busy_answer("the service holds as much unfinished work as it takes")
+        answers["503"] = busy_answer(
+            "the service is shutting down, or too many runs wait to be planned"
+        )
     op["responses"] = answers
     return op
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.core import catalogue
+from emulator.core.errors import ConfigError
 from emulator.core.plan import builder_extras, simple_plan
 from emulator.core.vendor import encode
 from emulator.delivery.records import NewDelivery
@@ -40,6 +41,8 @@ class Defaults:
     sink: Mapping[str, Mapping[str, Any]]  # vendor -> settings entry aimed at the built-in sink
     scenarios: Path
     config_source: str | None = None
+    allow_env: tuple[str, ...] = ("SINK_URL",)  # what ${VAR} may name in what a request sends
+    max_events: int = 1_000_000  # events one API run may plan
 
     def layers(self, targets: Mapping[str, str] | None, time_scale: float | None) -> loader.Layers:
         """The service's settings layers under a request's ``targets`` and ``time_scale``."""
@@ -79,6 +82,8 @@ def event(
 ) -> Prepared:
     """One event about a fresh coupon, its body patched with ``overrides`` (RFC 7396)."""
     et = catalogue.event_type(vendor, event_type)
+    if target:
+        check_env_refs(target, defaults.allow_env, "target", defaults.env)
     layers = defaults.layers({vendor: target} if target else None, time_scale)
     settings, raw = loader.settings({}, [vendor], layers, "request")
     planned = next(
@@ -126,9 +131,38 @@ def scenario(
         if name is not None
         else loader.Source.inline(text or "", INLINE_SOURCE)
     )
+    if text is not None:
+        check_env_refs(text, defaults.allow_env, "yaml", defaults.env)
+    for vendor, url in (targets or {}).items():
+        check_env_refs(url, defaults.allow_env, f"targets/{vendor}", defaults.env)
     return loader.plan(
-        source, defaults.layers(targets, time_scale), seed=seed, start=datetime.now(UTC)
+        source,
+        defaults.layers(targets, time_scale),
+        seed=seed,
+        start=datetime.now(UTC),
+        max_events=defaults.max_events,
     )
+
+
+# ``${NAME`` not preceded by a ``$`` (``$${`` is a literal ``${``).
+_ENV_REF = re.compile(r"(?<!\$)\$\{([^}:]*)")
+
+
+def check_env_refs(text: str, allowed: tuple[str, ...], field: str, env: Mapping[str, str]) -> None:
+    """Refuse ``${VAR}`` in request input unless the service allows that name (``--allow-env``):
+    else any caller could read the service's environment back from the attempt log."""
+    for m in _ENV_REF.finditer(text):
+        name = m.group(1)
+        # An unset one fails (or takes its default) as in ``validate``: nothing to read there.
+        if name not in allowed and name in env:
+            line = text.count("\n", 0, m.start()) + 1
+            where = f"{field} line {line}" if field == "yaml" else field
+            raise ConfigError(
+                f"{where}: ${{{name}}} is not expanded in what a request sends; the service "
+                f"expands only the variables it was started to allow (serve --allow-env NAME); "
+                f"allowed: {', '.join(allowed)}",
+                source=INLINE_SOURCE,
+            )
 
 
 def shipped(folder: Path, name: str) -> Path:

@@ -22,6 +22,7 @@ TYPES = {
     "not-found": "No such resource",
     "conflict": "The resource is not in a state that allows this",
     "unavailable": "The service is shutting down",
+    "busy": "The service holds as much work as it takes now; retry after Retry-After seconds",
     "server-error": "Internal server error",
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id cannot exist
 # Query parameters that carry credentials in some consumers' webhook URLs.
 _SECRET_PARAMS = ("token", "key", "secret", "signature", "sig", "password", "auth", "code")
 STATUSES = (PENDING, *FINAL)
+LIVE_WINDOW = 60.0  # seconds without activity after which another process's run is interrupted
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,21 @@ class Queries:
                 **c,
                 "attempts": attempts.get(item["id"], 0),
             }
+
+    def active(self, run_id: int, window: float = LIVE_WINDOW) -> bool:
+        """Whether a run shows life: created, or an attempt of it made, within ``window`` seconds.
+
+        What tells a run of a live process (a CLI run on the same db) from one of a dead one,
+        for a run that another process owns.
+        """
+        since = time.time() - window
+        rows = self._all(
+            "SELECT 1 FROM runs WHERE id = ? AND created_at >= ? UNION ALL "
+            "SELECT 1 FROM attempts a JOIN deliveries d ON d.id = a.delivery_id"
+            " WHERE d.run_id = ? AND a.started_at >= ? LIMIT 1",
+            (run_id, since, run_id, since),
+        )
+        return bool(rows)
 
     def failed(self, run_id: int) -> list[int]:
         rows = self._all(

@@ -1,34 +1,44 @@
-"""The long-lived delivery service: one outbox, each run or resend driven in a thread of its own.
+"""The long-lived delivery service: one outbox, one shared dispatcher, a few planner threads.
 
-Runs go through the one run driver (``emulator.delivery.runner``), as ``run`` does: the run is
-created and its file checked in the request, then planning, storing and delivery stream in the
-job's thread with back-pressure, so the API answers at once whatever the plan's size. A triggered
-event or a resend is stored before the answer. Each job gets its own driver, since a dispatcher
-serves one set of settings. On ``stop`` every driver stops; what is stored and unfinished stays
-pending in the outbox for ``resume``.
+Runs go through the one run driver (``emulator.delivery.runner``), as ``run`` does, fed into the
+service's one dispatcher (``emulator.delivery.shared``): sockets and threads stay bounded whatever
+the traffic. A run is created and its file checked in the request; planning and storing go on in
+one of a few planner threads, with back-pressure. A triggered event or a resend is stored and
+handed to the dispatcher before the answer, with no thread of its own. When the dispatcher holds
+too much, or the planners' queue is full, new work is refused with ``Busy`` (429 or 503 with
+Retry-After), never queued without bound. On ``stop`` the dispatcher stops; what is stored and
+unfinished stays pending in the outbox for ``resume``.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
-from collections import Counter
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
+from types import MappingProxyType
 
+from emulator.core.auth import REDACTED
 from emulator.core.errors import EmulatorError
 from emulator.core.policy import FINAL
 from emulator.delivery.dispatcher import DEFAULT_WORKERS
 from emulator.delivery.outbox import Outbox
-from emulator.delivery.records import Delivery
 from emulator.delivery.runner import Driver, settle
+from emulator.delivery.shared import DEFAULT_CAPACITY, SharedDispatcher
 from emulator.readers import config
 from emulator.readers.loader import Plan
 from emulator.web.plans import Defaults, Prepared
 from emulator.web.queries import Queries
 
 log = logging.getLogger("emulator.web")
+
+PLANNERS = 2  # threads that plan and store API runs; more would only fight over one core
+PLAN_QUEUE = 32  # runs waiting for a planner before new ones are refused
+RETRY_AFTER = 2  # seconds a refused client is told to wait
+SETTINGS_KEPT = 1000  # runs whose parsed settings are kept for resend (literal secrets aside)
 
 
 class Conflict(Exception):
@@ -39,18 +49,17 @@ class Stopping(Exception):
     """The service is shutting down and accepts no new work."""
 
 
-@dataclass(eq=False)
-class _Job:
-    run_id: int
-    driver: Driver
-    work: Callable[[], object]
-    deliveries: list[Delivery] = field(default_factory=list)  # resent ones: busy until final
-    thread: threading.Thread | None = None
-    errors: list[BaseException] = field(default_factory=list)
+class Busy(Exception):
+    """The service holds as much work as it takes now: ask again in ``retry_after`` seconds."""
+
+    def __init__(self, message: str, status: int = 429, retry_after: int = RETRY_AFTER) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
 
 
 class DeliveryService:
-    """Starts runs and resends in the background over one outbox; thread-safe."""
+    """Starts runs, events and resends over one outbox and one dispatcher; thread-safe."""
 
     def __init__(
         self,
@@ -59,49 +68,94 @@ class DeliveryService:
         defaults: Defaults,
         *,
         workers: int = DEFAULT_WORKERS,
+        capacity: int = DEFAULT_CAPACITY,
+        planners: int = PLANNERS,
+        plan_queue: int = PLAN_QUEUE,
+        sink_route: tuple[str, str] | None = None,
     ) -> None:
         self.outbox = outbox
         self.queries = queries
         self.defaults = defaults
         self.workers = workers
+        self.sink_route = sink_route  # (public sink URL prefix, the sink's own listener's)
         self.errors: list[BaseException] = []
+        self.failures: dict[int, str] = {}  # run id -> why it failed (this process's runs)
         self._lock = threading.Lock()
-        self._jobs: set[_Job] = set()
-        self._busy_runs: Counter[int] = Counter()
+        self._planning: dict[int, Driver] = {}  # runs a planner has or will have
         self._busy_deliveries: set[int] = set()
+        self._settings: OrderedDict[int, config.Settings] = OrderedDict()
         self._stopping = False
+        self._full = False  # logged once per change, not per refused request
+        self.shared = SharedDispatcher(
+            outbox,
+            config.Settings(),
+            workers=workers,
+            capacity=capacity,
+            on_done=self._done,
+            on_failed=self._failed,
+        )
+        self._queue: queue.Queue[tuple[int, Callable[[], object]] | None] = queue.Queue(plan_queue)
+        self._planners = [
+            threading.Thread(target=self._plan_loop, name=f"planner-{i}", daemon=True)
+            for i in range(planners)
+        ]
+        for thread in self._planners:
+            thread.start()
 
     @property
     def stopping(self) -> bool:
         return self._stopping
 
     def active(self) -> int:
-        """How many runs a dispatcher of this service is working on now."""
+        """How many runs this service is planning or delivering now."""
         with self._lock:
-            return len(self._busy_runs)
+            planning = set(self._planning)
+        return len(planning | set(self.shared.open_runs()))
 
     def running(self, run_id: int) -> bool:
-        """Whether a dispatcher of this service is working on the run now."""
+        """Whether this service is planning or delivering the run now."""
         with self._lock:
-            return self._busy_runs[run_id] > 0
+            if run_id in self._planning:
+                return True
+        return run_id in self.shared.open_runs()
 
     # Work
 
     def start_run(self, plan: Plan) -> int:
-        """Create the run and return its id; planning, storing and delivery go on in its thread."""
+        """Create the run and return its id; planning, storing and delivery go on in a planner."""
         self._refuse_if_stopping()
+        self._refuse_if_full(1)
+        if self._queue.full():
+            self._note_full(True)
+            raise Busy(
+                f"{self._queue.maxsize} runs are already waiting to be planned; try again later",
+                status=503,
+            )
         run_id = self.outbox.create_run(plan.name, plan.settings_raw, plan.source)
-        driver = self._driver(run_id, plan.settings)
-        self._launch(_Job(run_id, driver, lambda: driver.plan(plan.events)))
+        self._keep(run_id, plan.settings)
+        channel = self.shared.channel(run_id, self._routed(plan.settings))
+        driver = Driver(self.outbox, run_id, plan.settings, dispatcher=channel)
+        with self._lock:
+            self._planning[run_id] = driver
+        try:
+            self._queue.put_nowait((run_id, lambda: driver.plan(plan.events)))
+        except queue.Full:  # another request took the last place meanwhile
+            with self._lock:
+                self._planning.pop(run_id, None)
+            channel.join()
+            self._failed(run_id, "refused: too many runs waiting to be planned")
+            raise Busy("too many runs are waiting to be planned; try again later", 503) from None
         return run_id
 
     def start(self, prepared: Prepared) -> tuple[int, list[int]]:
         """Store a prepared run (one triggered event) and deliver it; (run id, delivery ids)."""
         self._refuse_if_stopping()
+        self._refuse_if_full(len(prepared.deliveries))
         run_id = self.outbox.create_run(prepared.name, prepared.raw, prepared.source)
+        self._keep(run_id, prepared.settings)
         stored = self.outbox.enqueue(run_id, list(prepared.deliveries))
-        driver = self._driver(run_id, prepared.settings)
-        self._launch(_Job(run_id, driver, lambda: driver.deliver([stored])))
+        channel = self.shared.channel(run_id, self._routed(prepared.settings))
+        Driver(self.outbox, run_id, prepared.settings, dispatcher=channel).deliver([stored])
         return run_id, [d.id for d in stored]
 
     def resend(self, run_id: int, delivery_ids: Sequence[int]) -> list[int]:
@@ -110,8 +164,8 @@ class DeliveryService:
         Raises Conflict for a delivery still pending or being resent; nothing is changed then.
         """
         self._refuse_if_stopping()
-        stored = self.outbox.run(run_id)
-        settings = self._settings(stored["settings"], stored["source"])
+        self._refuse_if_full(len(delivery_ids))
+        settings = self._settings_of(run_id)
         statuses = self.queries.statuses(run_id, delivery_ids)
         with self._lock:
             for delivery_id in delivery_ids:
@@ -121,68 +175,137 @@ class DeliveryService:
                         "a retry); only a delivered, failed or exhausted delivery can be resent"
                     )
             self._busy_deliveries.update(delivery_ids)
-        now = time.time()
-        deliveries = [self.outbox.reset_for_resend(i, now) for i in delivery_ids]
-        driver = self._driver(run_id, settings)
-        self._launch(_Job(run_id, driver, lambda: driver.deliver([deliveries]), deliveries))
-        return list(delivery_ids)
-
-    def _settings(self, raw: dict, source: str | None) -> config.Settings:
-        # ${VAR}s are expanded again now: secrets were never stored, only their names.
-        return config.parse(raw, source=source or "run settings", env=self.defaults.env)
-
-    def _driver(self, run_id: int, settings: config.Settings) -> Driver:
-        return Driver(self.outbox, run_id, settings, workers=self.workers)
-
-    def _launch(self, job: _Job) -> None:
-        with self._lock:
-            self._jobs.add(job)
-            self._busy_runs[job.run_id] += 1
-        job.thread = threading.Thread(target=self._work, args=(job,), name=f"run-{job.run_id}")
-        job.thread.start()
-
-    def _work(self, job: _Job) -> None:
         try:
-            if not self._stopping:
-                job.work()
-        except EmulatorError as exc:  # found while planning (a builder): the message says it all
-            job.errors.append(exc)
-            self.errors.append(exc)
-            log.error("run %s stopped: %s", job.run_id, exc)
-        except BaseException as exc:  # kept and logged: a failure in a thread must not vanish
-            job.errors.append(exc)
-            self.errors.append(exc)
-            log.exception("run %s: the run driver failed", job.run_id)
+            now = time.time()
+            deliveries = [self.outbox.reset_for_resend(i, now) for i in delivery_ids]
+            self.outbox.set_run_state(run_id, "running")
+            channel = self.shared.channel(run_id, self._routed(settings))
+            Driver(self.outbox, run_id, settings, dispatcher=channel).deliver([deliveries])
         finally:
             with self._lock:
-                # The run counts as running until its final state is written, never "in between".
-                last = self._busy_runs[job.run_id] == 1
-            if last:
-                self._settle_state(job.run_id)
-            with self._lock:
-                self._busy_runs[job.run_id] -= 1
-                if self._busy_runs[job.run_id] <= 0:
-                    del self._busy_runs[job.run_id]
-                self._busy_deliveries.difference_update(d.id for d in job.deliveries)
-                self._jobs.discard(job)
+                self._busy_deliveries.difference_update(delivery_ids)
+        return list(delivery_ids)
 
-    def _settle_state(self, run_id: int) -> None:
+    def _settings_of(self, run_id: int) -> config.Settings:
+        with self._lock:
+            kept = self._settings.get(run_id)
+        if kept is not None:
+            return kept
+        stored = self.outbox.run(run_id)
+        # ${VAR}s are expanded again now: secrets were never stored, only their names.
+        if REDACTED in str(stored["settings"]):
+            raise Conflict(
+                f"run {run_id}'s settings held literal secrets, which are never stored; this "
+                "service no longer knows them. Write secrets as ${VAR} so runs store only the "
+                "name, or start a new run"
+            )
+        return config.parse(
+            stored["settings"], source=stored["source"] or "run settings", env=self.defaults.env
+        )
+
+    def _routed(self, settings: config.Settings) -> config.Settings:
+        """The settings the dispatcher uses: targets at the public sink go to its own listener."""
+        if self.sink_route is None:
+            return settings
+        public, own = self.sink_route
+        vendors = {
+            slug: replace(t, url=own + t.url[len(public) :]) if t.url.startswith(public) else t
+            for slug, t in settings.vendors.items()
+        }
+        return replace(settings, vendors=MappingProxyType(vendors))
+
+    def _keep(self, run_id: int, settings: config.Settings) -> None:
+        with self._lock:
+            self._settings[run_id] = settings
+            while len(self._settings) > SETTINGS_KEPT:
+                self._settings.popitem(last=False)
+
+    # Planner threads
+
+    def _plan_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            run_id, work = item
+            try:
+                if not self._stopping:
+                    work()
+            except (
+                EmulatorError
+            ) as exc:  # found while planning (a builder): the message says it all
+                self.errors.append(exc)
+                self._failed(run_id, str(exc))
+            except BaseException as exc:  # kept and logged: a failure in a thread must not vanish
+                self.errors.append(exc)
+                log.exception("run %s: the run driver failed", run_id)
+                self._failed(run_id, f"the run driver failed: {type(exc).__name__}: {exc}")
+            finally:
+                with self._lock:
+                    self._planning.pop(run_id, None)
+
+    # Run states
+
+    def _done(self, run_id: int) -> None:
+        # Told once the run's submissions are closed (its planning is over) and all are final.
+        if run_id in self.failures or self._stopping:
+            return
         try:
             settle(self.outbox, run_id)
         except Exception as exc:  # the outbox closed under a stopping service
             log.warning("run %s: state not recorded: %s", run_id, exc)
 
+    def _failed(self, run_id: int, reason: str) -> None:
+        self.failures[run_id] = reason
+        log.error("run %s failed: %s", run_id, reason)
+        try:
+            self.outbox.set_run_state(run_id, "failed")
+        except Exception as exc:
+            log.warning("run %s: state not recorded: %s", run_id, exc)
+
+    # Refusals
+
+    def _refuse_if_full(self, adding: int) -> None:
+        if self.shared.full(adding):
+            self._note_full(True)
+            raise Busy(
+                f"the service holds {self.shared.outstanding:,} unfinished deliveries, its limit "
+                f"is {self.shared.capacity:,}; try again later"
+            )
+        self._note_full(False)
+
+    def _note_full(self, full: bool) -> None:
+        if full != self._full:
+            self._full = full
+            if full:
+                log.warning("busy: new runs and events are refused (429/503) until work drains")
+            else:
+                log.warning("accepting new runs and events again")
+
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop every dispatcher; unfinished deliveries stay pending in the outbox for resume."""
+        """Stop the dispatcher; unfinished deliveries stay pending in the outbox for resume."""
+        self._stopping = True
         with self._lock:
-            self._stopping = True
-            jobs = list(self._jobs)
-        for job in jobs:
-            job.driver.stop()
+            planning = list(self._planning.values())
+        for driver in planning:  # a planner stops storing at its next batch
+            driver.stop()
+        self.shared.stop(timeout)
+        for _ in self._planners:
+            try:
+                self._queue.put_nowait(None)
+            except queue.Full:
+                break
         deadline = time.monotonic() + timeout
-        for job in jobs:
-            if job.thread is not None:
-                job.thread.join(max(deadline - time.monotonic(), 0.0))
+        for thread in self._planners:
+            thread.join(max(deadline - time.monotonic(), 0.0))
+        for run_id in self.shared.open_runs():
+            self._settle_quietly(run_id)
+
+    def _settle_quietly(self, run_id: int) -> None:
+        try:
+            settle(self.outbox, run_id)
+        except Exception as exc:
+            log.warning("run %s: state not recorded: %s", run_id, exc)
 
     def _refuse_if_stopping(self) -> None:
         if self._stopping:

@@ -24,6 +24,19 @@ class State:
     sink: Any = None  # the mounted consumer core (its store answers the probe)
     cache: dict[str, Any] = field(default_factory=dict)
 
+    def live(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A run as stored, with its true state: the stored one says "running" for a run whose
+        process died too. One of ours we know; one of another process (a CLI run on the same
+        db) counts as running while it shows activity."""
+        if self.service.running(item["id"]):
+            item["state"] = "running"
+        elif item["state"] == "running" and not self.queries.active(item["id"]):
+            item["state"] = "interrupted"
+        reason = self.service.failures.get(item["id"])
+        if reason is not None and item["state"] == "failed":
+            item["error"] = reason
+        return item
+
     def close(self, timeout: float = 30.0) -> None:
         """Stop the dispatchers (pending stays in the outbox), then close the database."""
         self.service.stop(timeout)

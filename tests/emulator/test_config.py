@@ -348,7 +348,7 @@ BAD = [
         """,
         "settings.yaml:4:5: vendors.fabric.tiemout: unknown key 'tiemout'; known keys: target, "
         "method, auth, headers, retry, timeout, batch_size, verification_get, timestamp_unit, "
-        "success, tls, circuit_breaker. Did you mean 'timeout'?",
+        "success, tls, circuit_breaker, redact_headers. Did you mean 'timeout'?",
         id="unknown-key",
     ),
     pytest.param(
