@@ -7,6 +7,7 @@ in the outbox for ``resume``), then the server, then the database is closed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -17,6 +18,7 @@ from emulator.cli import argtypes
 
 DEFAULT_HOST = "127.0.0.1"
 SCENARIOS_VAR = "COUPON_EMULATOR_SCENARIOS"
+URL_FILE_VAR = "COUPON_EMULATOR_URL_FILE"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -74,8 +76,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--scenarios",
         metavar="DIR",
-        default=os.environ.get(SCENARIOS_VAR, "scenarios"),
-        help=f"folder of shipped scenarios (default ${SCENARIOS_VAR}, else %(default)s)",
+        default=os.environ.get(SCENARIOS_VAR) or None,
+        help=f"folder of the scenarios that runs name (default ${SCENARIOS_VAR}, else the "
+        "scenarios shipped with coupon-emulator)",
+    )
+    p.add_argument(
+        "--url-file",
+        metavar="PATH",
+        default=os.environ.get(URL_FILE_VAR) or None,
+        help=f"write the URL this process answers on there once it listens, and remove it on "
+        f"stop (default ${URL_FILE_VAR}); the Docker image's health check reads it, so it "
+        "follows --port",
     )
     p.add_argument(
         "--threads",
@@ -113,6 +124,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         listener.close()
         raise UsageError(f"cannot open the outbox database {args.db!r}: {exc}") from None
 
+    if args.url_file:
+        try:
+            _write_url(args.url_file, config.base_url)
+        except UsageError:
+            shutdown(app)
+            listener.close()
+            raise
+
     import waitress
 
     server = waitress.create_server(
@@ -131,10 +150,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except SystemExit:
         pass
     finally:
+        if args.url_file:
+            with contextlib.suppress(OSError):
+                os.unlink(args.url_file)
         shutdown(app)
         server.close()
     print("coupon-emulator: stopped; unfinished deliveries stay pending (resume --db)", flush=True)
     return 0
+
+
+def _write_url(path: str, url: str) -> None:
+    """``url`` into ``path``, whole or not at all (a reader never sees half a URL)."""
+    from emulator.core.errors import UsageError
+
+    partial = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(partial, "w", encoding="utf-8") as fh:
+            fh.write(url + "\n")
+        os.replace(partial, path)
+    except OSError as exc:
+        raise UsageError(f"--url-file {path}: cannot write it ({exc.strerror or exc})") from None
 
 
 def _on_stop_signals() -> None:
