@@ -33,6 +33,14 @@ def blueprint() -> Blueprint:
             doc = state.cache["openapi"] = json.dumps(openapi.document(state.token is not None))
         return Response(doc, mimetype="application/json")
 
+    @bp.get("/asyncapi.json")
+    def asyncapi() -> Response:
+        return _webhooks("asyncapi")
+
+    @bp.get("/webhooks.json")
+    def webhooks() -> Response:
+        return _webhooks("openapi")
+
     @bp.get("/readyz")
     def readyz() -> Any:
         state = current()
@@ -192,6 +200,18 @@ def _schema_error(error: Any) -> dict[str, str]:
         best = best_match(error.context)
         pointer = "".join(f"/{p}" for p in best.absolute_path) or pointer
     return {"pointer": pointer, "detail": best.message[:500]}
+
+
+def _webhooks(flavour: str) -> Response:
+    """The vendors' webhooks described (``emulator.readers.webhooks``), built once per app."""
+    from emulator.readers import webhooks
+
+    state = current()
+    doc = state.cache.get(flavour)
+    if doc is None:
+        built = webhooks.asyncapi() if flavour == "asyncapi" else webhooks.openapi()
+        doc = state.cache[flavour] = json.dumps(built)
+    return Response(doc, mimetype="application/json")
 
 
 # Work
