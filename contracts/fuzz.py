@@ -8,48 +8,20 @@ The bodies are valid but odd on purpose: unknown keys, empty strings, huge numbe
 
 from __future__ import annotations
 
+import contextlib
 import json
+import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-# Hypothesis keeps per-process state while it runs a search: one generation at a time.
+from contracts.failures import CaseSkipped
 from emulator.core import catalogue
-from emulator.readers import schemas
+from emulator.readers.schemas import bundle
 
+# Hypothesis keeps per-process state while it runs a search: one generation at a time.
 _GENERATING = threading.Lock()
-_DROPPED = ("$schema", "$id", "$defs", "title", "description")
-_NAMED = ("properties", "patternProperties", "dependentSchemas")
-
-
-def bundle(schema_path: str) -> dict[str, Any]:
-    """The schema at ``schema_path`` with every ``$ref`` inlined (``$ref`` beside other keywords
-    becomes an ``allOf``, as 2020-12 reads it); annotations are dropped."""
-    uri = schemas.BASE_URI + schema_path.removeprefix("schemas/")
-    resolver = schemas.registry().resolver(base_uri=uri)
-
-    def inline(node: Any, resolver: Any, names: bool = False) -> Any:
-        # ``names``: a mapping of property names to schemas, whose keys are never keywords.
-        if isinstance(node, list):
-            return [inline(item, resolver) for item in node]
-        if not isinstance(node, Mapping):
-            return node
-        if names:
-            return {k: inline(v, resolver) for k, v in node.items()}
-        out = {
-            k: inline(v, resolver, names=k in _NAMED)
-            for k, v in node.items()
-            if k not in (*_DROPPED, "$ref")
-        }
-        if "$ref" not in node:
-            return out
-        resolved = resolver.lookup(node["$ref"])
-        target = inline(resolved.contents, resolved.resolver)
-        return {"allOf": [target, out]} if out else target
-
-    resolved = resolver.lookup(uri)
-    return inline(resolved.contents, resolved.resolver)
 
 
 @cache
@@ -75,9 +47,15 @@ def _document(vendor: str) -> str:
 def bodies(vendor: str, count: int, seed: int) -> tuple[bytes, ...]:
     """``count`` valid bodies across ``vendor``'s event types, as wire bytes; the same for the
     same seed. Bodies whose strings cannot be sent as UTF-8 (lone surrogates) are skipped."""
-    import schemathesis
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis import seed as hypothesis_seed
+    try:
+        import schemathesis
+        from hypothesis import HealthCheck, Phase, given, settings
+        from hypothesis import seed as hypothesis_seed
+    except ImportError:
+        raise CaseSkipped(
+            "schema fuzzing needs schemathesis and hypothesis: "
+            "pip install 'coupon-emulator[contracts]'"
+        ) from None
 
     schema = schemathesis.openapi.from_dict(json.loads(_document(vendor)))
     drawn: list[bytes] = []
@@ -99,6 +77,22 @@ def bodies(vendor: str, count: int, seed: int) -> tuple[bytes, ...]:
         except UnicodeEncodeError:
             return
 
-    with _GENERATING:
+    with _GENERATING, _scratch_storage():
         draw()
     return tuple(drawn)
+
+
+@contextlib.contextmanager
+def _scratch_storage() -> Iterator[None]:
+    """Hypothesis keeps caches (and, unless told not to, an example database) in ``.hypothesis/``
+    under the working directory: the user's, which is not ours to write in. Drawing uses a
+    temporary folder instead, and the previous setting comes back after."""
+    from hypothesis import configuration
+
+    previous = configuration.storage_directory(intent_to_write=False).home_directory
+    with tempfile.TemporaryDirectory(prefix="coupon-emulator-hypothesis-") as scratch:
+        configuration.set_hypothesis_home_dir(scratch)
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(previous)

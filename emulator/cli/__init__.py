@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from emulator import __version__
-from emulator.cli import argtypes, scenario_commands, serve
+from emulator.cli import argtypes, library_commands, scenario_commands, serve
 from emulator.cli import load_command as loadgen_cli
 from emulator.cli import verify as contracts_cli
 from emulator.core.errors import UsageError
@@ -26,7 +26,10 @@ Command = Callable[[argparse.Namespace], int]
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         # Building the parser imports the catalogue, with any vendors COUPON_EMULATOR_VENDORS names.
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not hasattr(args, "command"):
+            parser.error("the following arguments are required: COMMAND")
         return args.command(args)
     except UsageError as exc:
         print(f"coupon-emulator: error: {exc}", file=sys.stderr)
@@ -51,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'coupon-emulator COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    # Not required here: argparse would report a missing COMMAND before an unknown option
+    # (``--bogus``); main() asks for the command once the arguments are known.
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     events = sub.add_parser(
         "events",
@@ -101,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(sub)
     loadgen_cli.register(sub)  # load
     scenario_commands.register(sub)  # validate, plan
+    library_commands.register(sub)  # scenarios, init, export
     return parser
 
 
@@ -251,7 +257,9 @@ def cmd_events(args: argparse.Namespace) -> int:
     width = max(len(r["name"]) for r in rows)
     print(f"{'VENDOR':<8} {'EVENT TYPE':<{width}}  SUMMARY")
     for r in rows:
-        note = "  (inferred: not documented by the vendor)" if r["inferred"] else ""
+        # An inferred type's summary may already say so; the note is said once.
+        said = "inferred" in r["summary"]
+        note = "  (inferred: not documented by the vendor)" if r["inferred"] and not said else ""
         print(f"{r['vendor']:<8} {r['name']:<{width}}  {r['summary']}{note}")
     print(
         f"\n{len(rows)} event types. Schemas: each vendor package's schemas/ folder; 'events --json' names each file."

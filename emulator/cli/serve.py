@@ -7,6 +7,7 @@ in the outbox for ``resume``), then the server, then the database is closed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -20,6 +21,7 @@ CONNECTION_LIMIT = 200  # open client connections per listener (waitress's defau
 SINK_THREADS = 8  # the built-in sink's own HTTP threads
 SHED_FACTOR = 8  # API requests get 503 while more than this many per thread wait
 SCENARIOS_VAR = "COUPON_EMULATOR_SCENARIOS"
+URL_FILE_VAR = "COUPON_EMULATOR_URL_FILE"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -77,8 +79,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--scenarios",
         metavar="DIR",
-        default=os.environ.get(SCENARIOS_VAR, "scenarios"),
-        help=f"folder of shipped scenarios (default ${SCENARIOS_VAR}, else %(default)s)",
+        default=os.environ.get(SCENARIOS_VAR) or None,
+        help=f"folder of the scenarios that runs name (default ${SCENARIOS_VAR}, else the "
+        "scenarios shipped with coupon-emulator)",
+    )
+    p.add_argument(
+        "--url-file",
+        metavar="PATH",
+        default=os.environ.get(URL_FILE_VAR) or None,
+        help=f"write the URL this process answers on there once it listens, and remove it on "
+        f"stop (default ${URL_FILE_VAR}); the Docker image's health check reads it, so it "
+        "follows --port",
     )
     p.add_argument(
         "--threads",
@@ -150,6 +161,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sink_listener.close()
         raise UsageError(f"cannot open the outbox database {args.db!r}: {exc}") from None
 
+    if args.url_file:
+        try:
+            _write_url(args.url_file, config.base_url)
+        except UsageError:
+            shutdown(app)
+            listener.close()
+            sink_listener.close()
+            raise
+
     import threading
 
     import waitress
@@ -190,6 +210,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except SystemExit:
         pass
     finally:
+        if args.url_file:
+            with contextlib.suppress(OSError):
+                os.unlink(args.url_file)
         shutdown(app)
         server.close()
         sink_server.close()
@@ -202,6 +225,19 @@ def _serve_quietly(server: Any) -> None:
 
     with contextlib.suppress(OSError, ValueError):  # its sockets closed under it at shutdown
         server.run()
+
+
+def _write_url(path: str, url: str) -> None:
+    """``url`` into ``path``, whole or not at all (a reader never sees half a URL)."""
+    from emulator.core.errors import UsageError
+
+    partial = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(partial, "w", encoding="utf-8") as fh:
+            fh.write(url + "\n")
+        os.replace(partial, path)
+    except OSError as exc:
+        raise UsageError(f"--url-file {path}: cannot write it ({exc.strerror or exc})") from None
 
 
 def _on_stop_signals() -> None:

@@ -180,6 +180,12 @@ _FIELDS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
 }
 
 
+def optional_fields(kind: str) -> dict[str, str]:
+    """The optional fields of auth type ``kind`` with the emulator's defaults (``api-key``: its
+    ``header``); a vendor's ``auth_defaults`` may change them."""
+    return dict(_FIELDS[kind][1])
+
+
 def from_spec(
     spec: Mapping[str, Any],
     *,

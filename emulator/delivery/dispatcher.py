@@ -106,8 +106,9 @@ class Dispatcher:
     # Life cycle
 
     def start(self) -> Dispatcher:
-        self._thread = threading.Thread(target=self._main, name="dispatcher", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._main, name="dispatcher", daemon=True)
+        thread.start()
+        self._thread = thread  # only once started: stop() from another thread may join it
         return self
 
     def add_run(self, run_id: int, settings: Any) -> None:

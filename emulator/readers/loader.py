@@ -81,7 +81,25 @@ class Source:
 
 
 def _source(source: Source | str) -> Source:
-    return source if isinstance(source, Source) else Source(str(source))
+    return source if isinstance(source, Source) else Source(locate(str(source)))
+
+
+def locate(name: str) -> str:
+    """``name`` itself when it is a file; a bare name (no folder, no suffix) that is not one is a
+    shipped scenario's (``quickstart``), wherever the command runs."""
+    from emulator.readers import library
+
+    if not library.is_name(name) or Path(name).exists():
+        return name
+    try:
+        return str(library.find(name))
+    except library.ScenarioNotFound:
+        shipped = ", ".join(library.names()) or "none"
+        raise ConfigError(
+            f"no such file, and no shipped scenario of that name; shipped scenarios: {shipped} "
+            "(coupon-emulator scenarios lists them)",
+            source=name,
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -270,20 +288,27 @@ def settings(
 
 
 def parse_target_flag(flag: str, vendor: str | None = None) -> tuple[str, str]:
-    """``V=URL`` (or a bare URL when the vendor is known) from a ``--target`` flag."""
+    """``V=URL`` (or a bare URL when the vendor is known) from a ``--target`` flag; a bad URL is
+    blamed on the flag, not on the settings it replaces."""
+    from emulator.readers.yamlread import url_problem
+
     name, sep, url = flag.partition("=")
     if sep and not name.startswith(("http:", "https:")):
         catalogue.vendor(name)
         if vendor is not None and name != vendor:
             raise UsageError(f"--target {flag}: this command sends {vendor} events, not {name}")
-        return name, url
-    if vendor is None:
+    elif vendor is None:
         raise UsageError(
             f"--target {flag!r}: expected VENDOR=URL, e.g. --target "
             f"{next(iter(catalogue.VENDORS))}=http://127.0.0.1:9000/hooks; "
             f"vendors: {', '.join(catalogue.VENDORS)}"
         )
-    return vendor, flag
+    else:
+        name, url = vendor, flag
+    problem = url_problem(url)
+    if problem:
+        raise UsageError(f"--target (the {name} URL): {problem}")
+    return name, url
 
 
 # Plans

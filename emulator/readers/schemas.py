@@ -130,3 +130,37 @@ def errors_in(schema: Mapping[str, Any], body: Any) -> list[str]:
 def _lines(checker: Draft202012Validator, body: Any) -> list[str]:
     found = sorted(checker.iter_errors(body), key=lambda e: list(map(str, e.path)))
     return [f"{'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in found]
+
+
+_STRUCTURE = ("$schema", "$id", "$defs")  # meaningless once every ``$ref`` is inlined
+_ANNOTATIONS = ("title", "description")
+_NAMED = ("properties", "patternProperties", "dependentSchemas")
+
+
+def bundle(schema_path: str, *, annotations: bool = False) -> dict[str, Any]:
+    """The schema at ``schema_path`` as one self-contained document: every ``$ref`` inlined
+    (``$ref`` beside other keywords becomes an ``allOf``, as 2020-12 reads it). ``title`` and
+    ``description`` are dropped unless ``annotations`` (documents for people keep them)."""
+    uri = BASE_URI + schema_path.removeprefix("schemas/")
+    resolver = registry().resolver(base_uri=uri)
+    dropped = (*_STRUCTURE, "$ref", *(() if annotations else _ANNOTATIONS))
+
+    def inline(node: Any, resolver: Any, names: bool = False) -> Any:
+        # ``names``: a mapping of property names to schemas, whose keys are never keywords.
+        if isinstance(node, list):
+            return [inline(item, resolver) for item in node]
+        if not isinstance(node, Mapping):
+            return node
+        if names:
+            return {k: inline(v, resolver) for k, v in node.items()}
+        out = {
+            k: inline(v, resolver, names=k in _NAMED) for k, v in node.items() if k not in dropped
+        }
+        if "$ref" not in node:
+            return out
+        resolved = resolver.lookup(node["$ref"])
+        target = inline(resolved.contents, resolved.resolver)
+        return {"allOf": [target, out]} if out else target
+
+    resolved = resolver.lookup(uri)
+    return inline(resolved.contents, resolved.resolver)

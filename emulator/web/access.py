@@ -1,7 +1,8 @@
 """Who may use the control API and dashboard: the optional bearer token, and same-origin writes.
 
 With a token set, every route but the open ones (health, the OpenAPI document, the vendor
-resources and the sink, which consumers call with vendor auth) needs ``Authorization: Bearer T``,
+resources and the sink, which consumers call with vendor auth, and the documents of the API and
+of the vendors' webhooks) needs ``Authorization: Bearer T``,
 or HTTP Basic with the token as password, which is how a browser logs in to the dashboard. Writes
 from another origin are refused whatever the token: a web page must not drive the emulator.
 """
@@ -16,7 +17,15 @@ from flask import Flask, request
 
 from emulator.web.problems import Problem
 
-OPEN = ("/healthz", "/readyz", "/openapi.json", "/vendors/", "/sink/")
+OPEN = (
+    "/healthz",
+    "/readyz",
+    "/openapi.json",
+    "/asyncapi.json",
+    "/webhooks.json",
+    "/vendors/",
+    "/sink/",
+)
 REALM = 'realm="coupon-emulator"'
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 

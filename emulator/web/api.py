@@ -33,6 +33,14 @@ def blueprint() -> Blueprint:
             doc = state.cache["openapi"] = json.dumps(openapi.document(state.token is not None))
         return Response(doc, mimetype="application/json")
 
+    @bp.get("/asyncapi.json")
+    def asyncapi() -> Response:
+        return _webhooks("asyncapi")
+
+    @bp.get("/webhooks.json")
+    def webhooks() -> Response:
+        return _webhooks("openapi")
+
     @bp.get("/readyz")
     def readyz() -> Any:
         state = current()
@@ -250,6 +258,18 @@ def _schema_error(error: Any) -> dict[str, str]:
 
 def _at_vendor(error: Any) -> bool:
     return list(error.relative_path) == ["vendor"]
+
+
+def _webhooks(flavour: str) -> Response:
+    """The vendors' webhooks described (``emulator.readers.webhooks``), built once per app."""
+    from emulator.readers import webhooks
+
+    state = current()
+    doc = state.cache.get(flavour)
+    if doc is None:
+        built = webhooks.asyncapi() if flavour == "asyncapi" else webhooks.openapi()
+        doc = state.cache[flavour] = json.dumps(built)
+    return Response(doc, mimetype="application/json")
 
 
 # Work

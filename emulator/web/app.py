@@ -30,7 +30,7 @@ class ServiceConfig:
     settings: str | None = None  # a delivery settings file: the default targets and auth
     time_scale: float | None = None
     links_base: str | None = None
-    scenarios: str = "scenarios"
+    scenarios: str | None = None  # a folder of scenarios; None: the shipped library
     workers: int = 8
     env: Mapping[str, str] | None = None
     # Where the dispatcher reaches the built-in sink: a listener with threads of its own, so
@@ -56,13 +56,20 @@ def create_app(config: ServiceConfig) -> Flask:
     """A new app with its own outbox, dispatchers and sink; ``shutdown(app)`` releases them."""
     from flask import Flask
 
+    from emulator.core.errors import UsageError
     from emulator.delivery.outbox import Outbox
+    from emulator.readers import library
     from emulator.web import access, api, dashboard, openapi, params, problems, resources, sink
     from emulator.web.plans import Defaults
     from emulator.web.queries import Queries
     from emulator.web.service import DeliveryService
     from emulator.web.state import KEY, State
 
+    if config.scenarios is not None and not Path(config.scenarios).is_dir():
+        raise UsageError(
+            f"--scenarios {config.scenarios}: no such folder; give a folder of scenario files, "
+            "or leave it out for the shipped library (coupon-emulator scenarios lists it)"
+        )
     env = dict(os.environ if config.env is None else config.env)
     # Scenarios aim at ${SINK_URL}: here that is this service's own sink, whatever its port.
     env.setdefault("SINK_URL", config.base_url.rstrip("/") + "/sink")
@@ -74,7 +81,7 @@ def create_app(config: ServiceConfig) -> Flask:
         env=env,
         links_base=config.links_base or config.base_url,
         sink=sink.entries(config.base_url),
-        scenarios=Path(config.scenarios),
+        scenarios=Path(config.scenarios) if config.scenarios else library.scenarios_folder(),
         config_source=config.settings,
         allow_env=("SINK_URL", *config.allow_env),
         max_events=config.max_events,

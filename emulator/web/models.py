@@ -10,13 +10,14 @@ from typing import Any
 
 from emulator.core import catalogue
 from emulator.core.policy import FINAL, PENDING
+from emulator.readers import library
 
 MAX_ID = 2**63 - 1
 MAX_SEED = 2**31 - 1
 STATUSES = [PENDING, *FINAL]
 RUN_STATES = ["running", "done", "interrupted", "failed"]
 VENDOR_SLUGS = list(catalogue.VENDORS)
-SCENARIO_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+SCENARIO_NAME_PATTERN = library.NAME.pattern
 CURSOR_PATTERN = r"^[1-9][0-9]{0,17}$"
 _PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
 _PCHARS = r"A-Za-z0-9._~!$&'()*+,;=:@%/-"

@@ -218,6 +218,14 @@ def _service(guarded: list[Any]) -> dict[str, Any]:
         "/openapi.json": {
             "get": operation("this document", {"200": json_answer({"type": "object"})}, [], tag="health"),
         },
+        "/asyncapi.json": {
+            "get": operation("the vendors' webhooks: AsyncAPI 3.0, a channel per vendor",
+                             {"200": json_answer({"type": "object"})}, [], tag="health"),
+        },
+        "/webhooks.json": {
+            "get": operation("the vendors' webhooks: OpenAPI 3.1, one entry per event type",
+                             {"200": json_answer({"type": "object"})}, [], tag="health"),
+        },
         "/api/events": {
             "post": operation(
                 "trigger one event about a fresh coupon (the built-in sink unless a target is set)",

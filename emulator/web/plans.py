@@ -21,14 +21,10 @@ from emulator.core.errors import ConfigError
 from emulator.core.plan import builder_extras, simple_plan
 from emulator.core.vendor import encode
 from emulator.delivery.records import NewDelivery
-from emulator.readers import config, loader
+from emulator.readers import config, library, loader
 
-SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 INLINE_SOURCE = loader.INLINE
-
-
-class ScenarioNotFound(LookupError):
-    """A shipped scenario name with no file behind it."""
+ScenarioNotFound = library.ScenarioNotFound
 
 
 @dataclass(frozen=True)
@@ -166,22 +162,13 @@ def check_env_refs(text: str, allowed: tuple[str, ...], field: str, env: Mapping
 
 
 def shipped(folder: Path, name: str) -> Path:
-    """The file of shipped scenario ``name`` (``<folder>/<name>.yaml``)."""
-    if SCENARIO_NAME.match(name):
-        for suffix in (".yaml", ".yml"):
-            path = folder / f"{name}{suffix}"
-            if path.is_file():
-                return path
-    known = ", ".join(names(folder)) or "none"
-    raise ScenarioNotFound(f"no shipped scenario {name!r} in {folder}; shipped: {known}")
+    """The file of scenario ``name`` in the service's folder (``serve --scenarios``, by default
+    the shipped library); names resolve as the command line resolves them."""
+    return library.find(name, folder)
 
 
 def names(folder: Path) -> list[str]:
-    if not folder.is_dir():
-        return []
-    return sorted(
-        {p.stem for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()}
-    )
+    return library.names(folder)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

@@ -69,8 +69,15 @@ def test_sample_json_is_the_compact_wire_form():
         (("events", "--vendor", "Komo"), "Did you mean 'komo'?"),
         (("sample", "komo", "CouponIssued", "--seed", "x"), "invalid int value"),
         (("sample", "komo", "CouponIssued", "--at", "yesterday"), "not an ISO 8601 time"),
+        (("--bogus",), "unrecognized arguments: --bogus"),
+        (("--bogus", "events"), "unrecognized arguments: --bogus"),
+        ((), "the following arguments are required: COMMAND"),
+        (("send", "punchh", "coupon-redemption", "--target", "notaurl"),
+         "--target (the punchh URL): expected an http:// or https:// URL"),
+        (("run", "quickstart", "--target", "komo=ftp://x/hooks"),
+         "--target (the komo URL): expected an http:// or https:// URL, got scheme 'ftp'"),
     ],
-)
+)  # fmt: skip
 def test_bad_input_exits_2_with_a_clear_message_and_no_traceback(args, needle):
     result = run(*args)
     assert result.returncode == 2
@@ -105,3 +112,22 @@ def test_a_bad_extra_vendor_is_a_usage_error_not_a_traceback(spec, needle):
     assert done.returncode == 2
     assert needle in done.stderr
     assert b"Traceback" not in done.stderr
+
+
+def test_a_bad_target_flag_is_blamed_on_the_flag_not_on_settings(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "emulator", "send", "punchh", "coupon-redemption",
+         "--target", "notaurl", "--db", str(tmp_path / "o.db")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--target" in result.stderr
+    assert "<settings>" not in result.stderr
+    assert "vendors.punchh.target" not in result.stderr
+    assert not (tmp_path / "o.db").exists()  # refused before anything was stored
+
+
+def test_the_inferred_note_of_an_event_type_is_printed_once():
+    table = run("events").stdout.decode()
+    (row,) = [line for line in table.splitlines() if " coupon-void " in line]
+    assert row.count("inferred") == 1

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from emulator.delivery.outbox import Outbox
-from tests.emulator.web.conftest import start
+from tests.emulator.web.conftest import start, stop
 
 
 def _closed_port() -> int:
@@ -80,6 +80,25 @@ def test_a_port_in_use_is_a_clear_error(tmp_path):
     assert "cannot listen on 127.0.0.1:" in result.stderr
     assert "--port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_scenarios_folder_that_does_not_exist_is_refused_at_start(tmp_path):
+    missing = tmp_path / "missing"
+    result = _serve(tmp_path, "--port", "0", "--scenarios", str(missing))
+    assert result.returncode == 2
+    assert f"--scenarios {missing}: no such folder" in result.stderr
+    assert "serving on" not in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_the_url_file_names_where_the_service_answers_until_it_stops(tmp_path):
+    url_file = tmp_path / "url"
+    served = start(tmp_path, env={"COUPON_EMULATOR_URL_FILE": str(url_file)})
+    try:
+        assert url_file.read_text().strip() == served.url
+    finally:
+        stop(served)
+    assert not url_file.exists()
 
 
 def test_a_broken_settings_file_is_a_clear_error_naming_its_line(tmp_path):
