@@ -187,7 +187,8 @@ def openapi() -> dict[str, Any]:
                     "requestBody": {
                         "required": True,
                         "content": {
-                            vendor.profile.content_type: {
+                            # The media type alone: parameters (charset) are not part of the key.
+                            vendor.profile.content_type.partition(";")[0].strip(): {
                                 "schema": schemas.bundle(et.schema_path, annotations=True),
                                 "examples": {"sample": {"summary": "seed 1", "value": example(et)}},
                             }
