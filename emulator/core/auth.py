@@ -8,7 +8,9 @@ and answer every auth type through this one module. Pure: no I/O, no clock, no r
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import random
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -165,3 +167,32 @@ def _suggest(name: Any, valid: Iterable[str]) -> str:
         return ""
     close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
     return f". Did you mean {close[0]!r}?" if close else ""
+
+
+# --- credentials a consumer must refuse ---------------------------------------------------------
+
+# The fields of each authenticator that hold its secret; identifying fields (a username, a client
+# name, a header name, a scheme) stay, so the request is well formed and only its secret is wrong.
+_SECRET_FIELDS = {"api-key": "value", "basic": "password", "bearer": "token", "digest": "password"}
+_SECRET_FIELDS.update({"hmac-sha1": "secret", "hmac-sha256": "secret"})
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def wrong_credentials(auth: Authenticator, rng: random.Random) -> Authenticator:
+    """An authenticator of ``auth``'s type and shape whose secret is drawn from ``rng``: never
+    derived from the real one, and a new one each call. ``NoAuth`` has nothing to get wrong.
+
+    The one way wrong credentials are made: scenario injection and the contract suite use it."""
+    name = _SECRET_FIELDS.get(auth.type)
+    if name is None:
+        return auth
+    real = getattr(auth, name)
+    while True:
+        drawn = "wrong-" + "".join(rng.choice(_ALPHABET) for _ in range(24))
+        if drawn != real:
+            return dataclasses.replace(auth, **{name: drawn})  # type: ignore[type-var]
+
+
+def signs_body(auth_type: str) -> bool:
+    """Whether an auth type's header is a signature over the body (a changed byte breaks it)."""
+    return auth_type in ("hmac-sha1", "hmac-sha256")

@@ -10,13 +10,12 @@ Against a target without auth, the auth cases are plain copies, judged like any 
 
 from __future__ import annotations
 
-import dataclasses
+import random
 from typing import Any
 
+from emulator.core.auth import wrong_credentials
 from emulator.core.inject import MUST_REFUSE
 from emulator.core.policy import DELIVERED, FAILED, Verdict
-
-_SECRET_FIELDS = ("value", "password", "token", "secret")
 
 
 def tokens(label: str) -> frozenset[str]:
@@ -33,14 +32,10 @@ def auth_mode(label: str) -> str | None:
     return None
 
 
-def wrong(auth: Any) -> Any:
-    """The same authenticator with every secret changed (same type, same headers, wrong value)."""
-    changes = {
-        name: "wrong-" + getattr(auth, name)[::-1]
-        for name in _SECRET_FIELDS
-        if isinstance(getattr(auth, name, None), str)
-    }
-    return dataclasses.replace(auth, **changes) if changes else auth
+def wrong(auth: Any, rng: random.Random | None = None) -> Any:
+    """The same authenticator with a wrong secret (same type, same headers, a random value):
+    ``emulator.core.auth.wrong_credentials``, the one way wrong credentials are made."""
+    return wrong_credentials(auth, rng or random.Random())
 
 
 def expectation(label: str, auth_type: str) -> str | None:
