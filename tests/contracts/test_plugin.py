@@ -22,6 +22,7 @@ from emulator.readers import config
 
 AUTH = {"type": "hmac-sha256", "client": "acme_pos", "secret": "s3cret"}
 SETTINGS = {"vendors": {"punchh": {"target": "http://127.0.0.1:9/punchh", "auth": AUTH}}}
+AUTH_ONLY = {"vendors": {"punchh": {"auth": AUTH}}}  # the consumer fixture gives the target
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +39,7 @@ def coupon_consumer(store):
 
 @pytest.fixture(scope="session")
 def coupon_settings():
-    return SETTINGS
+    return AUTH_ONLY
 
 
 @pytest.fixture(scope="session")
@@ -126,3 +127,16 @@ def test_without_a_probe_state_cases_skip_and_without_a_consumer_all_skip(pytest
     result = pytester.runpytest_inprocess("-rs", "-k", "test_contract")
     result.assert_outcomes(skipped=CASES, deselected=1)
     result.stdout.fnmatch_lines(["*no consumer: override the coupon_consumer fixture*"])
+
+
+def test_bad_settings_fail_each_test_with_one_clear_line(pytester, punchh_only):
+    project(pytester)
+    pytester.makeconftest(
+        CONFTEST.replace("CONSUMER_CHECKS_AUTH", "True").replace("PROBE", "(lambda store: store)")
+        + '\n\n@pytest.fixture(scope="session")\ndef coupon_settings():\n'
+        '    return {"vendors": {"punchh": {"auth": {"type": "digest"}}}}\n'
+    )
+    result = pytester.runpytest_inprocess("-k", "success", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1, deselected=CASES)
+    result.stdout.fnmatch_lines(["*coupon_settings:*vendors.punchh.auth.type*"])
+    assert "Traceback" not in result.stdout.str()
