@@ -7,6 +7,7 @@ come from the vendors' builders (``contracts.bodies``), sends from ``contracts.s
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,6 @@ from contracts.sending import Exchange, Sender
 from emulator.core import auth as authn
 from emulator.core import catalogue
 from emulator.core.vendor import Observation, encode
-from emulator.delivery.injected import wrong as wrong_credentials
 from emulator.readers.config import Target
 
 NO_PROBE = "needs --probe (the consumer's state): see 'Probe protocol' in the README"
@@ -36,9 +36,11 @@ class Run:
     settle: float = 2.0
     fuzz_count: int = 12
     sender: Sender = field(init=False)
+    extras: dict[str, Any] = field(init=False)  # what the builders read from the settings
 
     def __post_init__(self) -> None:
         self.sender = Sender(self.target)
+        self.extras = bodies.extras_of(self.target)
 
     @property
     def module(self) -> Any:
@@ -143,7 +145,7 @@ VARIANTS = {
 
 def accepts(run: Run, variant: str) -> str:
     et = catalogue.event_type(run.vendor, run.event_type or "")
-    body = bodies.full(et, run.seed)
+    body = bodies.full(et, run.seed, run.extras)
     if variant == "accepts-minimal":
         body = bodies.minimal(et, body)
     elif variant == "accepts-nulls":
@@ -162,12 +164,12 @@ def accepts(run: Run, variant: str) -> str:
 # --- per vendor --------------------------------------------------------------------------------
 
 
-def _first_body(run: Run) -> dict[str, Any]:
-    return bodies.full(run.module.event_types[0], run.seed)
+def first_body(run: Run) -> dict[str, Any]:
+    return bodies.full(run.module.event_types[0], run.seed, run.extras)
 
 
 def acks_unknown_event_type(run: Run) -> str:
-    body = bodies.with_unknown_type(run.vendor, _first_body(run), run.seed)
+    body = bodies.with_unknown_type(run.vendor, first_body(run), run.seed)
     ex = run.send(encode(body))
     run.expect_success(
         ex, f"an event type {run.vendor} does not send yet (acknowledge and ignore it)"
@@ -176,7 +178,7 @@ def acks_unknown_event_type(run: Run) -> str:
 
 
 def idempotent_duplicate(run: Run) -> str:
-    body = _first_body(run)
+    body = first_body(run)
     raw = encode(body)
     run.expect_success(run.send(raw), "the first delivery of an event")
     ex = run.send(raw)
@@ -191,7 +193,8 @@ def rejects_missing_auth(run: Run) -> str:
 
 
 def rejects_bad_auth(run: Run) -> str:
-    return _rejects(run, wrong_credentials(run.target.auth), "a request with wrong credentials")
+    wrong = authn.wrong_credentials(run.target.auth, random.Random(run.seed))
+    return _rejects(run, wrong, "a request with wrong credentials")
 
 
 def _rejects(run: Run, auth: authn.Authenticator, what: str) -> str:
@@ -201,7 +204,7 @@ def _rejects(run: Run, auth: authn.Authenticator, what: str) -> str:
             f"no auth configured for {run.vendor}: pass --config with vendors.{run.vendor}.auth "
             f"(the consumer's settings) to check that {what} is refused"
         )
-    body = _first_body(run)
+    body = first_body(run)
     ex = run.send(encode(body), auth=auth)
     expected = f"401 (or another 4xx) for {configured} auth, and nothing applied"
     run.expect_refused(ex, what, expected)
@@ -233,7 +236,7 @@ def _rejects(run: Run, auth: authn.Authenticator, what: str) -> str:
 
 
 def rejects_malformed_json(run: Run) -> str:
-    ex = run.send(bodies.malformed(_first_body(run)))
+    ex = run.send(bodies.malformed(first_body(run)))
     expected = (
         "a 4xx (400): vendors retry a 5xx, so a 5xx makes the broken body come back for hours"
     )
@@ -241,16 +244,28 @@ def rejects_malformed_json(run: Run) -> str:
     return f"answered {ex.status}"
 
 
-def responds_within_timeout(run: Run) -> str:
-    ex = run.send(encode(_first_body(run)))
+SIZES = ("typical", "near-size-limit")
+
+
+def responds_within_timeout(run: Run, size: str = "typical") -> str:
+    body = first_body(run)
+    raw = encode(body)
+    what = "a valid event"
+    if size == "near-size-limit":  # the same event, padded to just under the largest body sent
+        limit = run.module.profile.body_limit
+        raw = bodies.padded(run.module.event_types[0], body, limit - 1024)
+        what = f"a valid event of {len(raw)} bytes ({run.vendor} sends bodies up to {limit})"
+    ex = run.send(raw)
     limit = run.target.timeout
     expected = f"{run.success_text()} within {limit:g}s, the vendor's timeout"
     if ex.status is None and "within" in (ex.error or ""):
-        raise NoAnswer(f"no answer within {limit:g}s", message(ex, expected))
-    run.expect_success(ex, "a valid event")
+        raise NoAnswer(f"no answer within {limit:g}s to {what}", message(ex, expected))
+    run.expect_success(ex, what)
     if ex.elapsed > limit:
         raise WrongAnswer(f"answered after {ex.elapsed:.2f}s", message(ex, expected))
-    return f"answered {ex.status} in {ex.elapsed * 1000:.0f} ms (limit {limit:g}s)"
+    return (
+        f"answered {ex.status} in {ex.elapsed * 1000:.0f} ms (limit {limit:g}s, {len(raw)} bytes)"
+    )
 
 
 def fuzz_no_5xx(run: Run) -> str:
@@ -273,65 +288,3 @@ def fuzz_no_5xx(run: Run) -> str:
             ),
         )
     return f"{len(sent)} schema-valid bodies, answers {summary}"
-
-
-# --- vendor-specific ---------------------------------------------------------------------------
-
-BATCH_SIZE = 3
-
-
-def precedence_out_of_order(run: Run) -> str:
-    # The vendor's two steps of one coupon, sent newest first: their statuses differ, so the
-    # probe shows which one won; the newer one has the higher order key (revision, timestamp).
-    steps = run.module.precedence
-    if steps is None:
-        raise CaseSkipped(f"{run.vendor} documents no order key between events of one coupon")
-    old, new = bodies.lifecycle(run.vendor, steps, run.seed)
-    newer, older = run.module.observe(new)[0], run.module.observe(old)[0]
-    first = run.send(encode(new))
-    run.expect_success(first, "the newer event of a coupon")
-    if run.probe is not None:  # the newer event must be in place before the older one arrives
-        poll(lambda: run.probe.applied(run.vendor, newer.key), lambda c: c >= 1, run.settle)
-    ex = run.send(encode(old))
-    run.expect_success(ex, "an older event of the same coupon, arriving late (acknowledge it)")
-    run.require_probe("both acknowledged")
-    by = "revision" if newer.revision is not None else "timestamp"
-    run.expect_current(newer, ex, f"an older event arrived late (the {by} decides precedence)")
-    return f"kept {newer.status!r} ({by} {newer.order:g}) over the late {older.status!r}"
-
-
-def batch_all_applied(run: Run) -> str:
-    body = bodies.batch(run.vendor, run.module.event_types[0].name, BATCH_SIZE, run.seed)
-    ex = run.send(encode(body))
-    run.expect_success(ex, f"an envelope of {BATCH_SIZE} events")
-    run.require_probe("acknowledged")
-    run.expect_applied(body, ex, f"an envelope of {BATCH_SIZE} events (every one must be applied)")
-    return f"all {BATCH_SIZE} events applied"
-
-
-def success_code(run: Run) -> str:
-    ex = run.send(encode(_first_body(run)))
-    if ex.status is None or not run.target.is_success(ex.status):
-        got = "nothing" if ex.status is None else str(ex.status)
-        raise WrongAnswer(
-            f"answered {got}, which {run.vendor} does not count as delivered",
-            message(
-                ex, f"{run.success_text()}; anything else is a failed delivery, retried or dropped"
-            ),
-        )
-    return f"answered {ex.status}"
-
-
-def answers_get_verification(run: Run) -> str:
-    if not run.target.verification_get:
-        raise CaseSkipped(f"verification_get is off in the settings of {run.vendor}")
-    ex, passed, _ = run.sender.verify()
-    if not passed:
-        raise WrongAnswer(
-            f"answered {ex.status if ex.status is not None else 'nothing'} to the verification GET",
-            message(
-                ex,
-                "200: the vendor activates a webhook only when this GET (same Authorization) answers 200",
-            ),
-        )
-    return "answered 200"

@@ -18,7 +18,8 @@ case-insensitively), ``body`` the raw bytes. It does, in order:
 1. an unknown vendor: 404;
 2. authentication per the vendor's settings, with ``emulator.core.auth``'s ``verify`` (the one the
    emulator signs with): a failure is 401 and nothing is read or applied; Digest answers a request
-   without valid credentials with a 401 challenge and accepts only nonces it issued;
+   without valid credentials with a 401 challenge, accepts only nonces it issued, and each nonce
+   count once (a replayed Authorization is refused);
 3. ``GET``: the verification GET of vendors that send one (``verification_get``) and a health
    ping (any vendor): 200;
 4. a body that is not a JSON object: 400, never a 5xx;
@@ -140,7 +141,7 @@ class Consumer:
         self.settings = settings
         self.store: Store = store if store is not None else MemoryStore()
         self._lock = threading.Lock()
-        self._nonces: OrderedDict[str, None] = OrderedDict()
+        self._nonces: OrderedDict[str, set[str]] = OrderedDict()  # nonce -> counts used
         self._opaque = secrets.token_hex(8)
 
     def authenticator(self, vendor: str) -> authn.Authenticator:
@@ -202,12 +203,13 @@ class Consumer:
         self, auth: authn.Digest, method: str, url: str, headers: Mapping[str, str]
     ) -> Answer | None:
         value = authn.header(headers, "Authorization")
-        nonce = None
+        params: dict[str, str] = {}
         if value is not None and value.strip().lower().startswith("digest"):
             try:
-                nonce = authn.parse_challenges(value.strip())[0][1].get("nonce")
+                params = authn.parse_challenges(value.strip())[0][1]
             except (authn.DigestError, IndexError):
-                nonce = None
+                params = {}
+        nonce = params.get("nonce")
         with self._lock:
             issued = nonce is not None and nonce in self._nonces
         if value is not None and issued:
@@ -215,16 +217,27 @@ class Consumer:
                 value, method, authn.request_target(url), auth.username, auth.password,
                 realm=auth.realm, nonce=nonce, opaque=self._opaque,
             )  # fmt: skip
-            if ok:
+            if ok and self._first_use(nonce, params.get("nc", "")):
                 return None
+            if ok:
+                reason = "a nonce count used before: a replayed Authorization"
         else:
             reason = "Digest credentials needed" if value is None else "unknown or expired nonce"
         return Answer(401, {"error": reason}, auth.challenge(self._new_nonce(), self._opaque))
 
+    def _first_use(self, nonce: str, nc: str) -> bool:
+        """Whether this nonce count is new for the nonce (RFC 7616: a replay reuses one)."""
+        with self._lock:
+            used = self._nonces.get(nonce)
+            if used is None or nc.lower() in used:
+                return False
+            used.add(nc.lower())
+            return True
+
     def _new_nonce(self) -> str:
         nonce = secrets.token_hex(16)
         with self._lock:
-            self._nonces[nonce] = None
+            self._nonces[nonce] = set()
             while len(self._nonces) > MAX_NONCES:
                 self._nonces.popitem(last=False)
         return nonce

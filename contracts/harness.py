@@ -10,9 +10,13 @@ The pytest plugin (``contracts.plugin``) is a thin adapter over these two classe
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from contracts import bodies
 from contracts.cases import Case
@@ -30,9 +34,10 @@ from contracts.runner import (
 )
 from contracts.sending import Exchange, Sender
 from emulator.core import catalogue
-from emulator.core.errors import UsageError
+from emulator.core.errors import ConfigError, UsageError
 from emulator.core.vendor import encode
 from emulator.readers import config
+from emulator.readers.yamlread import compose
 
 Consumers = str | Mapping[str, str] | None
 
@@ -46,15 +51,69 @@ def consumer_urls(consumer: Consumers) -> dict[str, str]:
     return dict(consumer)
 
 
-def settings_of(settings: Any) -> config.Settings:
-    """Settings from a Settings, a path to a settings file, a mapping, or None (no auth)."""
+def settings_of(settings: Any, urls: Mapping[str, str] | None = None) -> config.Settings:
+    """Settings from a Settings, a path to a settings file, a mapping, or None (no auth).
+
+    With ``urls`` (the consumer's, by vendor) the settings need give only auth: each vendor named
+    there is aimed at its URL, and a vendor with neither a target nor a URL is left out (there
+    is nothing to verify). Every other key is read and checked as ``run`` reads it.
+    """
     if settings is None:
         return config.Settings()
     if isinstance(settings, config.Settings):
         return settings
     if isinstance(settings, Mapping):
-        return config.parse(settings, source="<settings>")
-    return config.load(settings)
+        raw = copy.deepcopy(dict(settings))
+        vendors = raw.get("vendors")
+        if urls is not None and isinstance(vendors, Mapping):
+            raw["vendors"] = {
+                slug: {**entry, "target": entry.get("target") or urls[slug]}
+                if isinstance(entry, Mapping) and slug in urls
+                else entry
+                for slug, entry in vendors.items()
+                if slug in urls or not isinstance(entry, Mapping) or "target" in entry
+            }
+        return config.parse(raw, source="<settings>")
+    if urls is None:
+        return config.load(settings)
+    source = str(settings)
+    try:
+        text = Path(settings).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("settings file not found", source=source) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the settings file: {exc}", source=source) from exc
+    node = compose(text, source)
+    if node is not None:
+        _aim(node, urls)
+    return config.parse(node if node is not None else "", source=source)
+
+
+def _aim(node: yaml.Node, urls: Mapping[str, str]) -> None:
+    """``settings_of``'s targets, written into a settings document's node tree (so that every
+    other error still names its line)."""
+    if not isinstance(node, yaml.MappingNode):
+        return  # the settings reader says what was expected
+    for key, value in node.value:
+        if key.value != "vendors" or not isinstance(value, yaml.MappingNode):
+            continue
+        kept = []
+        for slug, entry in value.value:
+            if isinstance(entry, yaml.MappingNode):
+                has = any(k.value == "target" for k, _ in entry.value)
+                if not has and slug.value not in urls:
+                    continue  # no target, no consumer URL: nothing to verify
+                if not has:
+                    url = yaml.ScalarNode(
+                        _STR, urls[slug.value], start_mark=entry.start_mark, end_mark=entry.end_mark
+                    )
+                    target = yaml.ScalarNode(_STR, "target", start_mark=entry.start_mark)
+                    entry.value.append((target, url))
+            kept.append((slug, entry))
+        value.value = kept
+
+
+_STR = "tag:yaml.org,2002:str"
 
 
 class Harness:
@@ -71,7 +130,7 @@ class Harness:
         fuzz_count: int = DEFAULT_FUZZ,
     ) -> None:
         self.urls = consumer_urls(consumer)
-        self.settings = settings_of(settings)
+        self.settings = settings_of(settings, self.urls)
         self.probe = as_probe(probe)
         self.options = Options(seed, settle, fuzz_count, workers=1)
 
@@ -105,7 +164,7 @@ class Emulator:
 
     def __init__(self, consumer: Consumers, settings: Any = None, *, seed: int = 0) -> None:
         self.urls = consumer_urls(consumer)
-        self.settings = settings_of(settings)
+        self.settings = settings_of(settings, self.urls)
         self.seed = seed
         self._sent = 0
 
@@ -114,7 +173,9 @@ class Emulator:
         if seed is None:
             self._sent += 1
             seed = bodies.case_seed(self.seed, vendor, event_type, str(self._sent))
-        return catalogue.sample(vendor, event_type, seed=seed)
+        url = self.urls.get(vendor)
+        extras = bodies.extras_of(self.settings.target(vendor, url)) if url else None
+        return catalogue.sample(vendor, event_type, seed=seed, extras=extras)
 
     def deliver(self, vendor: str, body: Mapping[str, Any] | bytes, **options: Any) -> Exchange:
         """Send one body (a dict, or raw bytes) to the vendor's consumer URL."""

@@ -70,17 +70,21 @@ def coupon_harness(
 ) -> Any:
     from contracts.defaults import DEFAULT_FUZZ, DEFAULT_SETTLE
     from contracts.harness import Harness
+    from emulator.core.errors import UsageError
 
     settle = float(os.environ.get("COUPON_SETTLE") or DEFAULT_SETTLE)
     fuzz = int(os.environ.get("COUPON_FUZZ") or DEFAULT_FUZZ)
-    return Harness(
-        coupon_consumer,
-        coupon_settings,
-        coupon_probe,
-        seed=coupon_seed,
-        settle=settle,
-        fuzz_count=fuzz,
-    )
+    try:  # the consumer's URLs are the targets: the settings need give only auth
+        return Harness(
+            coupon_consumer,
+            coupon_settings,
+            coupon_probe,
+            seed=coupon_seed,
+            settle=settle,
+            fuzz_count=fuzz,
+        )
+    except UsageError as exc:  # one clear line per test, not a traceback
+        pytest.fail(f"coupon_settings: {exc}", pytrace=False)
 
 
 @pytest.fixture

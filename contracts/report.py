@@ -16,19 +16,22 @@ def counts(results: Sequence[Result]) -> Counter[str]:
 
 
 def summary_line(results: Sequence[Result], elapsed: float) -> str:
-    """``verify: 152 passed, 0 failed, 5 skipped in 4.1s`` (errors count as failed)."""
+    """``verify: 152 passed, 0 failed, 5 skipped, 0 errors in 4.1s``: an error is a case the
+    harness could not run (its cause is shown), never counted against the consumer."""
     c = counts(results)
-    failed = c[FAILED] + c[ERROR]
-    return f"verify: {c[PASSED]} passed, {failed} failed, {c[SKIPPED]} skipped in {elapsed:.1f}s"
+    return (
+        f"verify: {c[PASSED]} passed, {c[FAILED]} failed, {c[SKIPPED]} skipped, "
+        f"{c[ERROR]} errors in {elapsed:.1f}s"
+    )
 
 
 def _cell(results: Sequence[Result]) -> str:
     if not results:
         return "-"
     c = counts(results)
-    bad = c[FAILED] + c[ERROR]
-    if bad:
-        return f"FAIL {bad}/{len(results)}" if len(results) > 1 else "FAIL"
+    for status, word in ((FAILED, "FAIL"), (ERROR, "ERROR")):
+        if c[status]:
+            return f"{word} {c[status]}/{len(results)}" if len(results) > 1 else word
     if c[SKIPPED] == len(results):
         return "skip"
     if c[SKIPPED]:
@@ -64,9 +67,10 @@ def matrix(results: Sequence[Result], vendors: Sequence[str]) -> str:
 def text(results: Sequence[Result], vendors: Sequence[str], elapsed: float) -> str:
     """The whole terminal report: matrix, every failure in full, why cases were skipped, summary."""
     parts = [matrix(results, vendors)]
-    failures = [r for r in results if r.status in (FAILED, ERROR)]
-    for r in failures:
-        parts.append(f"FAILED {r.case.vendor} {r.case.id}\n{_indent(r.message)}")
+    for r in results:
+        if r.status in (FAILED, ERROR):
+            word = "FAILED" if r.status == FAILED else "ERROR (the harness, not the consumer)"
+            parts.append(f"{word} {r.case.vendor} {r.case.id}\n{_indent(r.message)}")
     skipped = Counter((r.case.vendor, r.case.name, r.title) for r in results if r.status == SKIPPED)
     if skipped:
         lines = ["skipped:"]

@@ -9,8 +9,8 @@ the Locust user's implementation, with a blocking transport.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from emulator.core import auth as authn
@@ -34,7 +34,9 @@ class Exchange:
     response_headers: Mapping[str, str]
     response_body: bytes
     elapsed: float
-    error: str | None = None
+    error: str | None = None  # no answer: why; with an answer: what kept it from counting
+    # The headers as sent, secrets included: for a replay, never for a message.
+    raw_headers: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def sent(self) -> str:
         head = ", ".join(f"{k}: {v}" for k, v in self.headers.items())
@@ -45,7 +47,12 @@ class Exchange:
         if self.status is None:
             return f"no answer after {self.elapsed:.2f}s: {self.error}"
         text = f"{self.status} after {self.elapsed:.3f}s"
-        return text + (f"  {excerpt(self.response_body)}" if self.response_body else "")
+        text += f"  {excerpt(self.response_body)}" if self.response_body else ""
+        return text + (f" ({self.error})" if self.error else "")
+
+
+def _renamed(headers: dict[str, str], rename: Callable[[str], str] | None) -> dict[str, str]:
+    return headers if rename is None else {rename(k): v for k, v in headers.items()}
 
 
 def excerpt(data: bytes, limit: int = EXCERPT) -> str:
@@ -75,27 +82,43 @@ class Sender:
         method: str | None = None,
         auth: authn.Authenticator | None = None,
         timeout: float | None = None,
+        url: str | None = None,
+        header_names: Callable[[str], str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Exchange:
-        """One delivery of ``body``; ``auth`` replaces the target's (a missing or a wrong one)."""
+        """One delivery of ``body``; ``auth`` replaces the target's (a missing or a wrong one).
+
+        ``url`` sends to another URL (signed for it), ``header_names`` rewrites every header
+        name (their casing), ``headers`` sends exactly these headers, signed or not (a replay).
+        A Digest challenge the emulator cannot answer is the consumer's answer, with the reason.
+        """
+        target = self.target if url is None else replace(self.target, url=url)
         endpoint = self.endpoint
-        if auth is not None:  # a one-off endpoint: its challenge is not the target's
-            endpoint = Endpoint(replace(self.target, auth=auth), self.profile)
-        request = endpoint.exchange(method or self.target.method, body)
+        if auth is not None or url is not None:  # a one-off endpoint: its challenge is not ours
+            endpoint = Endpoint(replace(target, auth=auth or target.auth), self.profile)
+        request = endpoint.exchange(method or target.method, body)
         started = time.perf_counter()
-        headers = request.headers()
+        sent = dict(headers) if headers is not None else _renamed(request.headers(), header_names)
+        error = None
         try:
-            response = self._request(request.method, headers, body, timeout)
-            if request.challenged(response):  # Digest: answer the challenge once
-                headers = request.headers()
-                response = self._request(request.method, headers, body, timeout)
+            response = self._request(request.method, target.url, sent, body, timeout)
+            if headers is None and request.challenged(response):  # Digest: answer it once
+                try:
+                    sent = _renamed(request.headers(), header_names)
+                except authn.DigestError as exc:
+                    error = f"its Digest challenge cannot be answered: {exc}"
+                    if endpoint is self.endpoint:  # forget the challenge: the next send asks anew
+                        self.endpoint = Endpoint(self.target, self.profile)
+                else:
+                    response = self._request(request.method, target.url, sent, body, timeout)
         except TransportError as exc:
             return Exchange(
-                request.method, self.target.url, endpoint.redacted(headers), body, None, {}, b"",
-                time.perf_counter() - started, str(exc),
+                request.method, target.url, endpoint.redacted(sent), body, None, {}, b"",
+                time.perf_counter() - started, str(exc), sent,
             )  # fmt: skip
         return Exchange(
-            request.method, self.target.url, endpoint.redacted(headers), body, response.status,
-            response.headers, response.body, time.perf_counter() - started,
+            request.method, target.url, endpoint.redacted(sent), body, response.status,
+            response.headers, response.body, time.perf_counter() - started, error, sent,
         )  # fmt: skip
 
     def verify(self) -> tuple[Exchange, bool, str]:
@@ -105,9 +128,9 @@ class Sender:
         return ex, passed, reason
 
     def _request(
-        self, method: str, headers: dict[str, str], body: bytes, timeout: float | None
+        self, method: str, url: str, headers: dict[str, str], body: bytes, timeout: float | None
     ) -> Any:
-        request = Request(method, self.target.url, headers, body, timeout or self.target.timeout)
+        request = Request(method, url, headers, body, timeout or self.target.timeout)
         return self.transport.send(request)
 
     def close(self) -> None:

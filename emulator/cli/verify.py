@@ -1,6 +1,8 @@
 """``coupon-emulator verify``: run the contract cases against consumers and print the matrix.
 
-Exit 0 when every case passed (skips allowed, and shown), 1 when any failed, 2 for bad input.
+Exit codes: 0 every case passed (skips allowed, and shown); 1 the consumer failed a case; 2 bad
+input; 3 only harness errors: cases the harness could not run (each shown with its cause), none
+failed by the consumer.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from urllib.parse import urlsplit
 from contracts.defaults import DEFAULT_FUZZ, DEFAULT_SETTLE
 from emulator.cli import argtypes
 
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``verify`` command to the ``coupon-emulator`` parser."""
@@ -26,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Send every contract case to the consumer of each vendor exactly as the vendor would "
             "(bodies, auth, methods) and check its answers and, with --probe, its state. Prints a "
-            "matrix of case by vendor. Exit 0 when all passed (skips allowed), 1 on any failure."
+            "matrix of case by vendor. Exit codes: 0 all passed (skips allowed), 1 the consumer "
+            "failed a case, 2 bad input, 3 only harness errors (cases that could not run)."
         ),
         epilog=(
             "Example: coupon-emulator verify --consumer http://127.0.0.1:9000/hooks "
@@ -44,7 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     verify.add_argument(
-        "--config", metavar="F", help="delivery settings: the auth, headers, timeout per vendor"
+        "--config",
+        metavar="F",
+        help="delivery settings: the auth, headers, timeout per vendor (read as run reads them; "
+        "with --consumer, a vendor's entry needs no target)",
     )
     verify.add_argument(
         "--probe",
@@ -92,9 +100,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def consumers_from_flags(flags: list[str], settings: Any) -> dict[str, str]:
-    """``{vendor: URL}`` from ``--consumer`` flags, else from the settings' targets."""
+    """``{vendor: URL}`` from ``--consumer`` flags, else from the settings' targets (``settings``
+    None: the flags alone)."""
     from emulator.core import catalogue
     from emulator.core.errors import UsageError
+    from emulator.readers.yamlread import url_problem
 
     found: dict[str, str] = {}
     base = None
@@ -103,6 +113,8 @@ def consumers_from_flags(flags: list[str], settings: Any) -> dict[str, str]:
         if sep and not name.startswith(("http:", "https:")):
             catalogue.vendor(name)  # an unknown vendor lists the valid ones
             found[name] = url
+        elif url_problem(flag):
+            raise UsageError(f"--consumer URL: {url_problem(flag)}")
         elif base is not None:
             raise UsageError(
                 f"--consumer {flag!r}: only one bare URL (a base for every vendor) may be given; "
@@ -113,7 +125,10 @@ def consumers_from_flags(flags: list[str], settings: Any) -> dict[str, str]:
     if base is not None:
         for slug in catalogue.VENDORS:
             found.setdefault(slug, f"{base.rstrip('/')}/{slug}")
-    if not flags:
+    for slug, url in found.items():
+        if url_problem(url):
+            raise UsageError(f"--consumer {slug}=URL: target URL for {slug}: {url_problem(url)}")
+    if not flags and settings is not None:
         found = {slug: target.url for slug, target in settings.vendors.items()}
     if not found:
         raise UsageError(
@@ -127,13 +142,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from contracts import cases, report, runner
+    from contracts.harness import settings_of
     from contracts.probe import as_probe
     from emulator.core import catalogue
     from emulator.core.errors import UsageError
-    from emulator.readers import config, loader
+    from emulator.readers import config
 
-    settings = loader.settings_file(args.config)[0] if args.config else config.Settings()
-    consumers = consumers_from_flags(args.consumer, settings)
+    urls = consumers_from_flags(args.consumer, None) if args.consumer else None
+    settings = settings_of(args.config, urls) if args.config else config.Settings()
+    consumers = urls if urls is not None else consumers_from_flags([], settings)
     for slug in args.vendor:
         catalogue.vendor(slug)
         if slug not in consumers:
@@ -183,8 +200,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.json:
         data = json.dumps(report.json_report(results, meta, elapsed), indent=2) + "\n"
         _write(args.json, data.encode(), "--json")
-    failed = any(r.status in (runner.FAILED, runner.ERROR) for r in results)
-    return 1 if failed else 0
+    if any(r.status == runner.FAILED for r in results):
+        return EXIT_FAILED
+    return EXIT_HARNESS if any(r.status == runner.ERROR for r in results) else EXIT_PASSED
 
 
 def _write(path: str | None, data: bytes, flag: str) -> None:

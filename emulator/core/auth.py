@@ -8,7 +8,9 @@ and answer every auth type through this one module. Pure: no I/O, no clock, no r
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import random
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -107,7 +109,12 @@ def header_secrets(headers: Mapping[str, str], listed: Iterable[str] = ()) -> tu
 
 
 # Fields of an auth entry that hold a secret; a settings entry stores them only as ``${VAR}``.
-SECRET_FIELDS = ("value", "password", "token", "secret")
+# The one secret field of each auth type; wrong credentials replace it, redaction hides it.
+SECRET_FIELD_OF = {
+    "api-key": "value", "basic": "password", "bearer": "token", "digest": "password",
+    "hmac-sha1": "secret", "hmac-sha256": "secret",
+}  # fmt: skip
+SECRET_FIELDS = tuple(dict.fromkeys(SECRET_FIELD_OF.values()))
 
 
 def scrub_settings(raw: Any) -> Any:
@@ -147,25 +154,6 @@ def _scrub_value(value: Any) -> Any:
     if isinstance(value, str) and "${" in value:
         return value  # the variable's name: the secret stays in the environment
     return REDACTED
-
-
-def wrong_credentials(auth: Authenticator, rng: Any) -> Authenticator:
-    """The same authenticator with every secret replaced by random text drawn from ``rng``
-    (``random.Random``-like): same type and headers, a wrong value never derived from the real."""
-    import dataclasses
-
-    if not dataclasses.is_dataclass(auth):
-        return auth
-    fields = {f.name for f in dataclasses.fields(auth) if f.init}
-    changes = {
-        name: "wrong-" + "".join(rng.choice(_WRONG_ALPHABET) for _ in range(24))
-        for name in SECRET_FIELDS
-        if name in fields and isinstance(getattr(auth, name, None), str)
-    }
-    return dataclasses.replace(auth, **changes) if changes else auth  # type: ignore[type-var]
-
-
-_WRONG_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 _FIELDS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
@@ -255,3 +243,30 @@ def _suggest(name: Any, valid: Iterable[str]) -> str:
         return ""
     close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
     return f". Did you mean {close[0]!r}?" if close else ""
+
+
+# --- credentials a consumer must refuse ---------------------------------------------------------
+
+# The fields of each authenticator that hold its secret; identifying fields (a username, a client
+# name, a header name, a scheme) stay, so the request is well formed and only its secret is wrong.
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def wrong_credentials(auth: Authenticator, rng: random.Random) -> Authenticator:
+    """An authenticator of ``auth``'s type and shape whose secret is drawn from ``rng``: never
+    derived from the real one, and a new one each call. ``NoAuth`` has nothing to get wrong.
+
+    The one way wrong credentials are made: scenario injection and the contract suite use it."""
+    name = SECRET_FIELD_OF.get(auth.type)
+    if name is None:
+        return auth
+    real = getattr(auth, name)
+    while True:
+        drawn = "wrong-" + "".join(rng.choice(_ALPHABET) for _ in range(24))
+        if drawn != real:
+            return dataclasses.replace(auth, **{name: drawn})  # type: ignore[type-var]
+
+
+def signs_body(auth_type: str) -> bool:
+    """Whether an auth type's header is a signature over the body (a changed byte breaks it)."""
+    return auth_type in ("hmac-sha1", "hmac-sha256")

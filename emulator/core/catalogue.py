@@ -96,10 +96,14 @@ def sample(
     seed: int = 0,
     now: datetime = EPOCH,
     links_base: str = DEFAULT_LINKS_BASE,
+    extras: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One body of event type ``name``: a fresh coupon that has just gone through that event."""
+    """One body of event type ``name``: a fresh coupon that has just gone through that event.
+
+    ``extras`` reach the builders as ``ctx.extras`` (a run's ``timestamp_unit``, say)."""
     et = event_type(slug, name)
     v = vendor(slug)
     ctx = Context.from_seed(seed, now=now, links_base=links_base)
+    ctx.extras = dict(extras or {})
     coupon = v.apply(et.name, v.new_coupon(ctx), ctx)
     return v.build(et.name, coupon, ctx)

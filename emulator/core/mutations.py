@@ -14,11 +14,12 @@ has), loaded by the caller (``emulator.readers.schemas``); randomness comes in a
 from __future__ import annotations
 
 import copy
+import json
 import random
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
-from emulator.core.vendor import Vendor
+from emulator.core.vendor import Vendor, encode
 
 Body = dict[str, Any]
 
@@ -75,6 +76,95 @@ def malformed(wire: bytes, how: str) -> bytes:
 def oversized(wire: bytes, size: int) -> bytes:
     """The same JSON, padded with insignificant whitespace before its last brace to ``size``."""
     return wire[:-1] + b" " * max(0, size - len(wire)) + wire[-1:]
+
+
+# Text a consumer must store as sent: two-, three- and four-byte UTF-8 characters.
+NON_ASCII = " · Zoë Ångström, 東京 ☕ 🎟"
+# Attribute keys of a sender's choosing, each a way real keys break naive consumers: a space, a
+# dot and a dollar sign (document stores), non-ASCII, a name longer than a database column.
+ARBITRARY_KEYS = ("Favourite store", "profile.tier", "$locale", "Prénom 名前", "attr_" + "x" * 120)
+ARBITRARY_VALUES: tuple[Any, ...] = ("", 42, 3.5, True, None, ["a", 1], {"nested": {"k": "v"}})
+# Integers above 2**53 that a double cannot hold: an id parsed as a float comes out changed.
+LARGE_INT_FROM = 2**53
+
+
+def non_ascii_text(body: Mapping[str, Any], schema: Schema, vendor: Vendor) -> Body:
+    """``body`` with ``NON_ASCII`` appended to every string the schema lets carry it (formats,
+    patterns and enums keep the rest as they are; the event's identity is kept)."""
+
+    def append(node: dict[str, Any], key: str) -> Body | None:
+        if not isinstance(node[key], str):
+            return None
+        before = dict(node)
+        node[key] = node[key] + NON_ASCII
+        return before
+
+    return _reduce(body, schema, vendor, append)
+
+
+def large_ids(body: Mapping[str, Any], schema: Schema, rng: random.Random) -> Body:
+    """``body`` with every integer id (a key ending in ``id``) the schema lets be large set to a
+    distinct odd integer above 2**53, drawn from ``rng``."""
+    out = copy.deepcopy(dict(body))
+    for node in list(_objects(out)):
+        for key, value in list(node.items()):
+            if isinstance(value, bool) or not isinstance(value, int):
+                continue
+            if not key.lower().endswith("id"):
+                continue
+            node[key] = LARGE_INT_FROM + 2 * rng.randrange(1, 2**60) + 1
+            if not schema.is_valid(out):
+                node[key] = value
+    return out
+
+
+def arbitrary_keys(body: Mapping[str, Any], path: tuple[str | int, ...]) -> Body:
+    """``body`` with ``ARBITRARY_KEYS`` added to the object at ``path``, their values of every
+    JSON type in turn (``ARBITRARY_VALUES``)."""
+    out = copy.deepcopy(dict(body))
+    node: Any = out
+    for step in path:
+        node = node[step]
+    for index, key in enumerate(ARBITRARY_KEYS):
+        node[key] = copy.deepcopy(ARBITRARY_VALUES[index % len(ARBITRARY_VALUES)])
+    node[ARBITRARY_KEYS[0] + " (list)"] = copy.deepcopy(ARBITRARY_VALUES[5])
+    node[ARBITRARY_KEYS[0] + " (object)"] = copy.deepcopy(ARBITRARY_VALUES[6])
+    return out
+
+
+def grown(body: Mapping[str, Any], schema: Schema, vendor: Vendor, size: int) -> bytes:
+    """``body``'s wire bytes grown to ``size``: the first free-text string the schema lets grow
+    (a long description, say) takes the extra length, so the bytes stay the compact form a
+    vendor sends; a body without one is padded with whitespace (``oversized``)."""
+    wire = encode(body)
+    extra = size - len(wire)
+    if extra <= 0:
+        return wire
+    identity = vendor.observe(body)
+    out = copy.deepcopy(dict(body))
+    for node in _objects(out):
+        for key, value in list(node.items()):
+            if not isinstance(value, str):
+                continue
+            node[key] = value + "x" * extra
+            if schema.is_valid(out) and vendor.observe(out) == identity:
+                return encode(out)
+            node[key] = value
+    return oversized(wire, size)
+
+
+def reformatted(body: Mapping[str, Any]) -> bytes:
+    """The same JSON document in other bytes than the compact wire form: keys in reverse order,
+    indented, non-ASCII written as ``\\u`` escapes. A signature over the bytes must still hold."""
+
+    def reverse(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: reverse(v) for k, v in reversed(list(node.items()))}
+        if isinstance(node, list):
+            return [reverse(item) for item in node]
+        return node
+
+    return json.dumps(reverse(body), indent=2, ensure_ascii=True).encode("ascii")
 
 
 # --- reduction against the schema ------------------------------------------------------------

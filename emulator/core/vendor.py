@@ -120,6 +120,9 @@ class DeliveryProfile:
     # none. A non-empty tuple enables the ``timestamp_unit`` setting, which reaches the builders as
     # ``ctx.extras["timestamp_unit"]``.
     timestamp_units: tuple[str, ...] = ()
+    # The largest body the vendor sends. No vendor documents one: 1 MiB is our choice, the size
+    # above which the ``oversized`` edge case lets a consumer refuse a body.
+    body_limit: int = 1024 * 1024
 
     def rule_for(self, kind: str, status: int | None = None) -> RetryRule | None:
         """The rule of this profile that governs a failure (see ``match_rule``)."""
@@ -191,6 +194,26 @@ def text_or_none(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
     return str(value)
+
+
+@dataclass(frozen=True)
+class Story:
+    """Events of one coupon that a vendor's documents oblige consumers to handle in an order of
+    arrival, checked by the contract suite (its cases are named after the keys of ``stories``).
+
+    ``steps`` (event type, seconds after the first) are built for one coupon; ``arrival`` gives the
+    order they are delivered in (indices into ``steps``). Once all are delivered, the coupon must
+    hold step ``holds`` (by default the last, the newest), and with ``all_applied`` every event
+    delivered must have been applied once (they are distinct events, however alike). ``summary``
+    says the rule, ``documented`` where the vendor documents it.
+    """
+
+    summary: str
+    steps: tuple[tuple[str, float], ...]
+    arrival: tuple[int, ...]
+    documented: str
+    all_applied: bool = False
+    holds: int = -1
 
 
 @dataclass(frozen=True)
@@ -294,6 +317,12 @@ class Vendor(Protocol):
     # Two steps (event type, seconds after the first) of one coupon, the later of which must win
     # even when it arrives first: the vendor documents an order key. None: no such rule.
     precedence: tuple[tuple[str, float], tuple[str, float]] | None = None
+    # Further rules about events of one coupon (an order key past one digit, redemption events
+    # ordered too, which events are distinct), by contract case name. Default: none.
+    stories: Mapping[str, Story] = _NOTHING
+    # Where a body carries keys of the sender's choosing (captured user attributes, say): the path
+    # of that object (``()``: the top level). None: every key of the body is documented.
+    open_keys: tuple[str | int, ...] | None = None
 
 
 def single(vendor: str, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

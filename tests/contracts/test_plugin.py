@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from contracts import cases
+
+# Every punchh case, one test each (the catalogue grows with the obligations it checks).
+CASES = len(cases.build(["punchh"]))
+
 # Here rather than in conftest.py: pytest accepts pytest_plugins only in the rootdir conftest.
 pytest_plugins = ["pytester"]
 
@@ -17,6 +22,7 @@ from emulator.readers import config
 
 AUTH = {"type": "hmac-sha256", "client": "acme_pos", "secret": "s3cret"}
 SETTINGS = {"vendors": {"punchh": {"target": "http://127.0.0.1:9/punchh", "auth": AUTH}}}
+AUTH_ONLY = {"vendors": {"punchh": {"auth": AUTH}}}  # the consumer fixture gives the target
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +39,7 @@ def coupon_consumer(store):
 
 @pytest.fixture(scope="session")
 def coupon_settings():
-    return SETTINGS
+    return AUTH_ONLY
 
 
 @pytest.fixture(scope="session")
@@ -76,8 +82,8 @@ def test_the_catalogue_runs_as_parametrised_tests_and_passes_with_a_python_probe
 ):
     project(pytester)
     result = pytester.runpytest_subprocess("-v")
-    # 4 event types x 4 per-type cases, 7 per-vendor cases, 3 punchh-specific, + the emulator test.
-    result.assert_outcomes(passed=4 * 4 + 7 + 3 + 1)
+    # Every punchh case, + the emulator test.
+    result.assert_outcomes(passed=CASES + 1)
     result.stdout.fnmatch_lines(
         [
             "*test_contract?punchh-accepts?coupon-void?? PASSED*",
@@ -93,13 +99,13 @@ def test_a_callable_probe_answers_both_questions(pytester, punchh_only):
     )
     project(pytester, probe=callable_probe)
     result = pytester.runpytest_inprocess("-k", "idempotent or precedence")
-    result.assert_outcomes(passed=2, deselected=4 * 4 + 7 + 3 + 1 - 2)
+    result.assert_outcomes(passed=3, deselected=CASES + 1 - 3)
 
 
 def test_a_broken_consumer_fails_with_a_reproduce_line(pytester, punchh_only):
     project(pytester, checks_auth=False)  # the app takes any signature
     result = pytester.runpytest_inprocess("-k", "rejects and auth", "-p", "no:cacheprovider")
-    result.assert_outcomes(failed=2, deselected=4 * 4 + 7 + 3 + 1 - 2)
+    result.assert_outcomes(failed=2, deselected=CASES + 1 - 2)
     assert "contracts/checks.py" not in result.stdout.str()  # the failure, not our internals
     result.stdout.fnmatch_lines(
         [
@@ -114,10 +120,23 @@ def test_without_a_probe_state_cases_skip_and_without_a_consumer_all_skip(pytest
     result = pytester.runpytest_subprocess(
         "-rs", "-k", "duplicate or precedence or accepts and void"
     )
-    result.assert_outcomes(passed=3, skipped=2, deselected=4 * 4 + 7 + 3 + 1 - 5)
+    result.assert_outcomes(passed=3, skipped=2, deselected=CASES + 1 - 5)
     result.stdout.fnmatch_lines(["*both deliveries acknowledged; the rest needs --probe*"])
 
     pytester.makeconftest("")
     result = pytester.runpytest_inprocess("-rs", "-k", "test_contract")
-    result.assert_outcomes(skipped=4 * 4 + 7 + 3, deselected=1)
+    result.assert_outcomes(skipped=CASES, deselected=1)
     result.stdout.fnmatch_lines(["*no consumer: override the coupon_consumer fixture*"])
+
+
+def test_bad_settings_fail_each_test_with_one_clear_line(pytester, punchh_only):
+    project(pytester)
+    pytester.makeconftest(
+        CONFTEST.replace("CONSUMER_CHECKS_AUTH", "True").replace("PROBE", "(lambda store: store)")
+        + '\n\n@pytest.fixture(scope="session")\ndef coupon_settings():\n'
+        '    return {"vendors": {"punchh": {"auth": {"type": "digest"}}}}\n'
+    )
+    result = pytester.runpytest_inprocess("-k", "success", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1, deselected=CASES)
+    result.stdout.fnmatch_lines(["*coupon_settings:*vendors.punchh.auth.type*"])
+    assert "Traceback" not in result.stdout.str()

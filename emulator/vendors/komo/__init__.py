@@ -88,6 +88,8 @@ class Komo(Vendor):
     fixed_fields = scenario.FIXED_FIELDS
     shared_fields = scenario.SHARED_FIELDS
     unknown_type = UNKNOWN_TYPE
+    # Each captured user attribute is a top-level key of the hub's choosing (seed 000).
+    open_keys = ()
 
     def new_coupon(self, ctx: Context) -> KomoCoupon:
         rng, fake = ctx.rng, ctx.fake

@@ -25,6 +25,7 @@ from emulator.core.vendor import (
     DeliveryProfile,
     Observation,
     RetryRule,
+    Story,
     Vendor,
     dig,
     single,
@@ -80,6 +81,21 @@ PROFILE = DeliveryProfile(
 )
 
 
+# Punchh dedupes on content_id: two events about one coupon are two events (VENDORS.md).
+STORIES = MappingProxyType(
+    {
+        "applies-distinct-events": Story(
+            "applies two events about one coupon (different content_id) as two events",
+            ((DISCOUNT, 0), (REDEMPTION, 30)),
+            (0, 1),
+            "developers.partech.com Webhooks manager, Meta Fields: content_id identifies the "
+            "message; seed 004",
+            all_applied=True,
+        ),
+    }
+)
+
+
 class Punchh(Vendor):
     slug = SLUG
     title = "PAR Punchh"
@@ -91,6 +107,7 @@ class Punchh(Vendor):
     resources = ROUTES
     sink_auth = MappingProxyType({"type": "hmac-sha256"})
     precedence = ((UNLOCK, 0), (VOID, 60))
+    stories = STORIES
     machine = MACHINE
     planning_cost = 3.0  # benchmarks/generation.py: relative to komo's 1.0
     fixed_fields = scenario.FIXED_FIELDS

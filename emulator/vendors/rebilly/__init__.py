@@ -38,6 +38,7 @@ from emulator.core.vendor import (
     DeliveryProfile,
     Observation,
     RetryRule,
+    Story,
     Vendor,
     dig,
     single,
@@ -87,6 +88,40 @@ PROFILE = DeliveryProfile(
 )
 
 
+_REVISION_DOC = (
+    'seed 002 and Rebilly/api-definitions Coupon.yaml: revision, "use the revision number ... to '
+    'determine if a change should take precedence"; deliveries may be delayed or repeated'
+)
+# Rules about one coupon's events that follow from the revision deciding precedence (VENDORS.md).
+# Eleven modifications take the revision past 9, where comparing it as text goes wrong.
+STORIES = MappingProxyType(
+    {
+        "precedence-revision-sequence": Story(
+            "keeps the highest revision over a sequence (revisions 0-11, the newest first): "
+            "compared as numbers, not text",
+            ((ISSUED, 0), *((MODIFIED, 10.0 * n) for n in range(1, 12))),
+            (11, *range(11)),
+            _REVISION_DOC,
+        ),
+        "precedence-redemption-events": Story(
+            "orders redemption events by the coupon revision they carry: an old redemption "
+            "arriving late does not win",
+            ((REDEEMED, 0), (EXPIRED, 60)),
+            (1, 0),
+            _REVISION_DOC + "; CouponRedemptionWebhook.yaml embeds the coupon",
+        ),
+        "applies-distinct-events": Story(
+            "applies two revisions of one event type as two events (the revision is in the "
+            "dedupe key)",
+            ((ISSUED, 0), (MODIFIED, 10), (MODIFIED, 20)),
+            (1, 2),
+            "VENDORS.md dedupe key (eventType, couponId, _embedded.coupon.revision); seed 002",
+            all_applied=True,
+        ),
+    }
+)
+
+
 class Rebilly(Vendor):
     slug = SLUG
     title = "Rebilly"
@@ -98,6 +133,7 @@ class Rebilly(Vendor):
     resources = res.ROUTES
     sink_auth = MappingProxyType({"type": "digest"})
     precedence = ((ISSUED, 0), (EXPIRED, 60))
+    stories = STORIES
     machine = MACHINE
     planning_cost = 1.7  # benchmarks/generation.py: relative to komo's 1.0
     fixed_fields = scenario.FIXED_FIELDS
