@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
 
-from emulator.core import catalogue, coupons, lifecycle
+from emulator.core import catalogue, coupons, inject, lifecycle
 from emulator.core.scenario import Step
 from emulator.core.vendor import FixedField
 from emulator.readers.yamlread import YamlReader, shape
@@ -197,4 +197,23 @@ def _discount(reader: YamlReader, node: yaml.Node, path: str) -> dict[str, Any]:
         if value > 100:
             raise reader.fail(value_node, f"{path}.value", f"expected at most 100, got {value:g}")
         out["value"] = int(value) if value == int(value) else value
+    return out
+
+
+NOT_APPLICABLE = {
+    "omit_optional": "sends every documented field, so no optional field can be omitted",
+    "nullable_null": "has no nullable field that carries a value",
+    "unknown_event_type": "has no unknown event type defined",
+}
+
+
+def applicable(slug: str, rules: Mapping[str, Any]) -> dict[str, Any]:
+    """The rules that can do something to this vendor's events (scenario-wide ones may not)."""
+    out = dict(rules)
+    if not inject.OPTIONAL.get(slug):
+        out.pop("omit_optional", None)
+    if not inject.NULLABLE.get(slug):
+        out.pop("nullable_null", None)
+    if slug not in inject.UNKNOWN_TYPES:
+        out.pop("unknown_event_type", None)
     return out

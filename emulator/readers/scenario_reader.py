@@ -21,8 +21,8 @@ import yaml
 from emulator.core import catalogue, coupons, inject, lifecycle
 from emulator.core.errors import ConfigError
 from emulator.core.scenario import DEFAULT_DELAY, Flow, Rule, Scenario, Span, Step
-from emulator.readers import config
-from emulator.readers.scenario_checks import check_fixed, check_steps
+from emulator.readers import bounds, config
+from emulator.readers.scenario_checks import NOT_APPLICABLE, applicable, check_fixed, check_steps
 from emulator.readers.yamlread import WHOLE, YamlReader, compose, shape, type_name
 
 SCENARIO_KEYS = ("name", "description", "seed", "start", "population", "inject", "flows")
@@ -163,7 +163,7 @@ class _Reader(YamlReader):
         rules = dict(shared)
         if "inject" in items:
             rules |= self.injection(items["inject"][1], f"{path}.inject", slug)
-        rules = _applicable(slug, rules)
+        rules = applicable(slug, rules)
         steps_node = items["steps"][1]
         step_nodes = self.sequence(steps_node, f"{path}.steps")
         if not step_nodes:
@@ -216,7 +216,7 @@ class _Reader(YamlReader):
         delay = self.duration(items["delay"][1], f"{path}.delay") if "delay" in items else None
         rate = self.rate(items["rate"][1], f"{path}.rate") if "rate" in items else None
         if "inject" in items:
-            rules = _applicable(
+            rules = applicable(
                 slug, {**rules, **self.injection(items["inject"][1], f"{path}.inject", slug)}
             )
         step = Step(events, weights, probability, otherwise, repeat, delay, rate, rules)
@@ -267,8 +267,8 @@ class _Reader(YamlReader):
         rules = {}
         for kind, (key, value) in entries.items():
             here = f"{path}.{kind}"
-            if slug is not None and _applicable(slug, {kind: None}) == {}:
-                raise self.fail(key, here, f"{slug} {_NOT_APPLICABLE[kind]}; remove {kind} here")
+            if slug is not None and applicable(slug, {kind: None}) == {}:
+                raise self.fail(key, here, f"{slug} {NOT_APPLICABLE[kind]}; remove {kind} here")
             rules[kind] = self.rule(kind, value, here)
         return rules
 
@@ -311,6 +311,8 @@ class _Reader(YamlReader):
             raise self.fail(node, path, f"expected {expected}, got {type_name(node)}")
         if value.tzinfo is None:
             raise self.fail(node, path, f"expected {expected}: add Z or +00:00")
+        if problem := bounds.instant_problem(value):
+            raise self.fail(node, path, problem)
         return value
 
     def probability(self, node: yaml.Node, path: str, allow_zero: bool = False) -> float:
@@ -327,7 +329,7 @@ class _Reader(YamlReader):
         value, _ = self.scalar(node, path)
         expected = "a duration (90, 250ms, 30s, 5m, 2h, 1d)" if fixed else DURATION_HELP
         if _finite(value) and value >= 0:
-            return Span(float(value), float(value))
+            return Span(*[bounds.seconds(self, node, path, float(value))] * 2)
         if isinstance(value, str):
             low, sep, high = value.partition("..")
             if sep and not fixed:
@@ -335,18 +337,23 @@ class _Reader(YamlReader):
                 if a is not None and b is not None:
                     if a > b:
                         raise self.fail(node, path, f"the range {value!r} ends before it starts")
-                    return Span(a, b)
+                    return Span(a, bounds.seconds(self, node, path, b))
             elif not sep and (seconds := _seconds(value)) is not None:
-                return Span(seconds, seconds)
+                return Span(*[bounds.seconds(self, node, path, seconds)] * 2)
         raise self.fail(node, path, f"expected {expected}, got {shape(node, value)}")
 
     def rate(self, node: yaml.Node, path: str) -> float:
         value, _ = self.scalar(node, path)
         if _finite(value) and value > 0:
-            return float(value)
+            return self.gap(node, path, float(value))
         if isinstance(value, str) and (m := _RATE.match(value)) and float(m.group(1)) > 0:
-            return float(m.group(1)) / _UNITS[m.group(2)]
+            return self.gap(node, path, float(m.group(1)) / _UNITS[m.group(2)])
         raise self.fail(node, path, f"expected {RATE_HELP} (above 0), got {shape(node, value)}")
+
+    def gap(self, node: yaml.Node, path: str, rate: float) -> float:
+        """``rate`` per second, if its mean gap is no longer than any one wait may be."""
+        bounds.seconds(self, node, f"{path} (its mean gap, 1/rate)", 1 / rate)
+        return rate
 
     def repeat(self, node: yaml.Node, path: str) -> tuple[int, int]:
         value, _ = self.scalar(node, path)
@@ -363,7 +370,7 @@ class _Reader(YamlReader):
         value, _ = self.scalar(node, path)
         m = _SIZE.match(str(value)) if not isinstance(value, bool) else None
         if m and float(m.group(1)) >= 1:
-            return int(float(m.group(1)) * _BYTES[m.group(2)])
+            return bounds.body_size(self, node, path, int(float(m.group(1)) * _BYTES[m.group(2)]))
         expected = "a size in bytes (2000000) or with a unit (512KiB, 2MB, 1MiB)"
         raise self.fail(node, path, f"expected {expected}, got {shape(node, value)}")
 
@@ -372,23 +379,6 @@ _REQUIRED = {
     "vendor": f"required: the vendor of this flow's coupons ({', '.join(catalogue.VENDORS)})",
     "steps": "required: the events of each coupon's life, e.g. [CouponIssued, CouponViewed]",
 }
-_NOT_APPLICABLE = {
-    "omit_optional": "sends every documented field, so no optional field can be omitted",
-    "nullable_null": "has no nullable field that carries a value",
-    "unknown_event_type": "has no unknown event type defined",
-}
-
-
-def _applicable(slug: str, rules: Mapping[str, Any]) -> dict[str, Any]:
-    """The rules that can do something to this vendor's events (scenario-wide ones may not)."""
-    out = dict(rules)
-    if not inject.OPTIONAL.get(slug):
-        out.pop("omit_optional", None)
-    if not inject.NULLABLE.get(slug):
-        out.pop("nullable_null", None)
-    if slug not in inject.UNKNOWN_TYPES:
-        out.pop("unknown_event_type", None)
-    return out
 
 
 def _finite(value: Any) -> bool:
