@@ -237,11 +237,9 @@ def _run(state: State, run_id: int) -> dict[str, Any]:
 
 
 def _live_state(state: State, item: dict[str, Any]) -> dict[str, Any]:
-    # The stored state says "running" for a run whose process died; only we know it is not.
+    # The lease tells a live run from a dead one (Queries); ours count as running until settled.
     if state.service.running(item["id"]):
         item["state"] = "running"
-    elif item["state"] == "running":
-        item["state"] = "interrupted"
     return item
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from emulator.core.auth import REDACTED
 from emulator.core.policy import FINAL, PENDING
+from emulator.delivery.lease import owner_of
 from emulator.delivery.records import ATTEMPT_COLUMNS, attempt_record
 
 MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id cannot exist
@@ -73,7 +75,8 @@ class Queries:
 
     def runs(self, limit: int, cursor: int | None = None) -> Page:
         rows = self._all(
-            "SELECT id, name, created_at, source, state, settings FROM runs"
+            "SELECT id, name, created_at, source, state, settings, owner_pid, owner_host,"
+            " heartbeat_at FROM runs"
             " WHERE id < ? ORDER BY id DESC LIMIT ?",
             (_below(cursor), limit + 1),
         )
@@ -85,7 +88,8 @@ class Queries:
         if not 0 < run_id <= MAX_ID:
             return None
         rows = self._all(
-            "SELECT id, name, created_at, source, state, settings FROM runs WHERE id = ?",
+            "SELECT id, name, created_at, source, state, settings, owner_pid, owner_host,"
+            " heartbeat_at FROM runs WHERE id = ?",
             (run_id,),
         )
         if not rows:
@@ -111,7 +115,7 @@ class Queries:
             "name": r[1],
             "created_at": iso(r[2]),
             "source": r[3],
-            "state": r[4],
+            "state": _state(r[4], owner_of(r[6:9])),
             "targets": targets,
         }
 
@@ -278,6 +282,14 @@ def _delivery(r: Sequence[Any]) -> dict[str, Any]:
         "created_at": iso(r[12]),
         "updated_at": iso(r[13]),
     }
+
+
+def _state(stored: str, owner: Any) -> str:
+    """A run's state as it is now: "running" while a live process owns it (whichever process),
+    "interrupted" when it says running but its process is gone."""
+    if owner is not None and owner.live(time.time()):
+        return "running"
+    return "interrupted" if stored == "running" else stored
 
 
 def _below(cursor: int | None) -> int:

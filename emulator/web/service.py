@@ -2,10 +2,12 @@
 
 Runs go through the one run driver (``emulator.delivery.runner``), as ``run`` does: the run is
 created and its file checked in the request, then planning, storing and delivery stream in the
-job's thread with back-pressure, so the API answers at once whatever the plan's size. A triggered
-event or a resend is stored before the answer. Each job gets its own driver, since a dispatcher
-serves one set of settings. On ``stop`` every driver stops; what is stored and unfinished stays
-pending in the outbox for ``resume``.
+job's thread with back-pressure, so the API answers at once whatever the plan's size; the run
+records what re-derives its plan, so ``resume`` finishes it even if the service is killed while
+planning. A triggered event or a resend is stored before the answer. Each job gets its own
+driver, since a dispatcher serves one set of settings. The service owns (leases) each run it
+works on, so ``resume`` leaves those alone and the API tells a live run from a dead one. On
+``stop`` every driver stops; what is unfinished stays for ``resume``.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from dataclasses import dataclass, field
 from emulator.core.errors import EmulatorError
 from emulator.core.policy import FINAL
 from emulator.delivery.dispatcher import DEFAULT_WORKERS
+from emulator.delivery.lease import Leases, RunOwned
 from emulator.delivery.outbox import Outbox
 from emulator.delivery.records import Delivery
-from emulator.delivery.runner import Driver, settle
+from emulator.delivery.runner import Driver, PlanIdentity, settle
 from emulator.readers import config
 from emulator.readers.loader import Plan
 from emulator.web.plans import Defaults, Prepared
@@ -70,6 +73,7 @@ class DeliveryService:
         self._busy_runs: Counter[int] = Counter()
         self._busy_deliveries: set[int] = set()
         self._stopping = False
+        self.leases = Leases(outbox)
 
     @property
     def stopping(self) -> bool:
@@ -90,16 +94,21 @@ class DeliveryService:
     def start_run(self, plan: Plan) -> int:
         """Create the run and return its id; planning, storing and delivery go on in its thread."""
         self._refuse_if_stopping()
-        run_id = self.outbox.create_run(plan.name, plan.settings_raw, plan.source)
+        start = plan.start.timestamp() if plan.start is not None else time.time()
+        identity = PlanIdentity(plan.source, plan.text, plan.seed, start)
+        run_id = self.leases.create_run(
+            plan.name, plan.settings_raw, plan.source, identity.as_json()
+        )
         driver = self._driver(run_id, plan.settings)
-        self._launch(_Job(run_id, driver, lambda: driver.plan(plan.events)))
+        self._launch(_Job(run_id, driver, lambda: driver.plan(plan.events, start=start)))
         return run_id
 
     def start(self, prepared: Prepared) -> tuple[int, list[int]]:
         """Store a prepared run (one triggered event) and deliver it; (run id, delivery ids)."""
         self._refuse_if_stopping()
-        run_id = self.outbox.create_run(prepared.name, prepared.raw, prepared.source)
+        run_id = self.leases.create_run(prepared.name, prepared.raw, prepared.source)
         stored = self.outbox.enqueue(run_id, list(prepared.deliveries))
+        self.outbox.finish_plan(run_id, len(stored))
         driver = self._driver(run_id, prepared.settings)
         self._launch(_Job(run_id, driver, lambda: driver.deliver([stored])))
         return run_id, [d.id for d in stored]
@@ -121,6 +130,12 @@ class DeliveryService:
                         "a retry); only a delivered, failed or exhausted delivery can be resent"
                     )
             self._busy_deliveries.update(delivery_ids)
+        try:
+            self.leases.claim(run_id)
+        except RunOwned as exc:
+            with self._lock:
+                self._busy_deliveries.difference_update(delivery_ids)
+            raise Conflict(str(exc)) from None
         now = time.time()
         deliveries = [self.outbox.reset_for_resend(i, now) for i in delivery_ids]
         driver = self._driver(run_id, settings)
@@ -159,12 +174,19 @@ class DeliveryService:
                 last = self._busy_runs[job.run_id] == 1
             if last:
                 self._settle_state(job.run_id)
+            self._release(job.run_id)
             with self._lock:
                 self._busy_runs[job.run_id] -= 1
                 if self._busy_runs[job.run_id] <= 0:
                     del self._busy_runs[job.run_id]
                 self._busy_deliveries.difference_update(d.id for d in job.deliveries)
                 self._jobs.discard(job)
+
+    def _release(self, run_id: int) -> None:
+        try:
+            self.leases.release(run_id)
+        except Exception as exc:  # the outbox closed under a stopping service
+            log.warning("run %s: lease not released: %s", run_id, exc)
 
     def _settle_state(self, run_id: int) -> None:
         try:
@@ -183,6 +205,7 @@ class DeliveryService:
         for job in jobs:
             if job.thread is not None:
                 job.thread.join(max(deadline - time.monotonic(), 0.0))
+        self.leases.close()
 
     def _refuse_if_stopping(self) -> None:
         if self._stopping:
