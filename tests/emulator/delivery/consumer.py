@@ -73,6 +73,7 @@ def serving(consumer: Consumer) -> Iterator[Consumer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    server.handle_error = lambda request, address: None  # a killed sender resets its connections
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     consumer.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
