@@ -1,7 +1,9 @@
 """The ``coupon-emulator`` command line: parse arguments, run a command, map errors to exit codes.
 
 Exit codes: 0 success; 1 the work ran and found failures; 2 bad input (a flag, a name, a file), with
-one clear paragraph on standard error and never a traceback.
+one clear paragraph on standard error and never a traceback; 3 ``resume`` left a run alone because
+a live process is delivering it; 130 and 143 ``run``/``resume``/``send`` stopped by SIGINT (Ctrl-C)
+or SIGTERM, after a summary, with what is unfinished left for ``resume``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from emulator.cli import load_command as loadgen_cli
 from emulator.cli import verify as contracts_cli
 from emulator.core.errors import UsageError
 
-EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -175,7 +177,8 @@ def _delivery_parsers(sub: argparse._SubParsersAction) -> None:
         description=(
             "Plan FILE (a scenario with flows:, or a plain event list with events:) and deliver "
             "every event to its vendor's target, storing each in the outbox first. Exit 0 when all "
-            "were delivered, 1 when any failed or exhausted its retries, 2 on bad input."
+            "were delivered, 1 when any failed or exhausted its retries, 2 on bad input, 130/143 "
+            "when stopped by SIGINT/SIGTERM (then 'resume' finishes the run)."
         ),
         epilog=(
             "Examples: coupon-emulator run scenarios/quickstart.yaml --sink; "
@@ -200,7 +203,10 @@ def _delivery_parsers(sub: argparse._SubParsersAction) -> None:
         help="finish what a killed run left pending",
         description=(
             "Deliver the pending deliveries of every unfinished run in the outbox, with the same "
-            "bodies and dedupe keys. Settings are read back from the run (${VAR}s re-expanded)."
+            "bodies and dedupe keys, and the part of its plan a kill left unstored (planned again "
+            "from what the run recorded). Settings are read back from the run (${VAR}s "
+            "re-expanded). A run that a live process is delivering is skipped, with a message; "
+            "exit 3 then."
         ),
         epilog="Example: coupon-emulator resume --db coupon-emulator.db",
     )

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from emulator.readers import bounds
+
 
 def number(
     kind: type,
@@ -57,4 +59,6 @@ def instant(text: str) -> datetime:
         ) from None
     if value.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} has no time zone; add Z or +00:00")
+    if problem := bounds.instant_problem(value):
+        raise argparse.ArgumentTypeError(problem)
     return value

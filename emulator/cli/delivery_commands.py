@@ -1,11 +1,18 @@
-"""The delivery commands: ``send`` one event, ``run`` a scenario or an event list, ``resume``."""
+"""The delivery commands: ``send`` one event, ``run`` a scenario or an event list, ``resume``.
+
+SIGINT and SIGTERM stop them cleanly: the summary is printed, what is unfinished stays for
+``resume``, and the exit code is 128 + the signal (130, 143). ``resume`` leaves alone a run that a
+live process owns, says so, and exits 3.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -16,11 +23,13 @@ from emulator.core import catalogue
 from emulator.core.errors import UsageError
 from emulator.core.plan import builder_extras, simple_plan
 from emulator.delivery.dispatcher import Progress
+from emulator.delivery.lease import RunOwned
 from emulator.delivery.outbox import Outbox
-from emulator.delivery.runner import RunResult, resume_run, run_plan
+from emulator.delivery.runner import PlanIdentity, RunResult, Stopper, resume_run, run_plan
 from emulator.readers import loader
 
 DEFAULT_DB = "coupon-emulator.db"
+EXIT_BUSY = 3  # resume skipped a run that a live process owns
 
 
 # Output
@@ -79,8 +88,32 @@ def summarise(outbox: Outbox, result: RunResult, elapsed: float, db: str, stream
         )
     if len(bad) > 10:
         print(f"  ... and {len(bad) - 10} more (--report FILE lists every attempt)", file=stream)
-    if c["pending"]:
+    if not result.plan_complete:
+        print(
+            f"  plan: only the first {len(rows)} deliveries are stored; resume plans the rest",
+            file=stream,
+        )
+    if c["pending"] or not result.plan_complete:
         print(f"  unfinished: coupon-emulator resume --db {db}", file=stream)
+
+
+def check_report(path: str | None) -> None:
+    """Refuse a ``--report`` path that cannot be written, before anything is sent."""
+    if not path:
+        return
+    target = Path(path)
+    existed = target.exists()
+    try:
+        with open(target, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(
+            f"--report {path}: cannot write this file ({reason}); pass a path in an existing, "
+            "writable directory"
+        ) from None
+    if not existed:
+        target.unlink(missing_ok=True)
 
 
 def write_report(outbox: Outbox, result: RunResult, elapsed: float, path: str) -> None:
@@ -89,21 +122,56 @@ def write_report(outbox: Outbox, result: RunResult, elapsed: float, path: str) -
         "db": outbox.path,
         "elapsed_s": round(elapsed, 3),
         "counts": dict(result.counts),
+        "plan_complete": result.plan_complete,
         "ok": result.ok,
         "deliveries": outbox.deliveries(result.run_id),
     }
-    Path(path).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    try:
+        Path(path).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--report {path}: cannot write the report ({exc})") from None
 
 
 def _finish(
-    outbox: Outbox, result: RunResult, started: float, args: Any, line: ProgressLine
+    outbox: Outbox,
+    result: RunResult,
+    started: float,
+    args: Any,
+    line: ProgressLine,
+    stopper: Stopper | None = None,
 ) -> int:
     line.end()
     elapsed = time.perf_counter() - started
-    summarise(outbox, result, elapsed, args.db, sys.stderr if args.quiet else sys.stdout)
+    stream = sys.stderr if args.quiet else sys.stdout
+    summarise(outbox, result, elapsed, args.db, stream)
     if args.report:
         write_report(outbox, result, elapsed, args.report)
+    if stopper is not None and stopper.signal is not None:
+        name = signal.Signals(stopper.signal).name
+        print(f"  stopped by {name}: what is unfinished stays for resume", file=stream)
+        return 128 + stopper.signal
     return 0 if result.ok else 1
+
+
+@contextlib.contextmanager
+def stopped_by_signals() -> Iterator[Stopper]:
+    """SIGINT and SIGTERM stop the run cleanly; a second one stops at once (KeyboardInterrupt)."""
+    stopper = Stopper()
+    if threading.current_thread() is not threading.main_thread():
+        yield stopper  # signals reach only the main thread (a test calling main() in a thread)
+        return
+
+    def handle(signum: int, frame: Any) -> None:
+        if stopper.signal is not None:
+            raise KeyboardInterrupt
+        stopper.request(signum)
+
+    previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stopper
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _open(db: str) -> Outbox:
@@ -149,6 +217,7 @@ def cmd_send(args: Any) -> int:
     catalogue.event_type(args.vendor, args.event)
     layers = loader.layers(args.config, [args.target], args.time_scale, vendor=args.vendor)
     settings, raw = loader.settings({}, [args.vendor], layers, None)
+    check_report(args.report)
     start = args.at or datetime.now(UTC)
     planned = simple_plan(
         [(args.vendor, args.event, 1, 0.0)],
@@ -158,7 +227,7 @@ def cmd_send(args: Any) -> int:
         builder_extras(settings),
     )
     line = ProgressLine(quiet=args.quiet)
-    with _open(args.db) as outbox:
+    with _open(args.db) as outbox, stopped_by_signals() as stopper:
         started = time.perf_counter()
         result = run_plan(
             outbox,
@@ -167,6 +236,7 @@ def cmd_send(args: Any) -> int:
             planned,
             name=f"send {args.vendor} {args.event}",
             on_progress=line,
+            stopper=stopper,
         )
         line.end()
         elapsed = time.perf_counter() - started
@@ -174,6 +244,8 @@ def cmd_send(args: Any) -> int:
         describe(delivery, sys.stderr if args.quiet else sys.stdout)
         if args.report:
             write_report(outbox, result, elapsed, args.report)
+        if stopper.signal is not None:
+            return 128 + stopper.signal
         return 0 if result.ok else 1
 
 
@@ -205,28 +277,36 @@ def cmd_run(args: Any) -> int:
 
 
 def _run(args: Any, sink: Mapping[str, Mapping[str, Any]] | None) -> int:
+    check_report(args.report)
     layers = loader.layers(args.config, args.target, args.time_scale, sink=sink)
-    plan = loader.plan(args.file, layers, seed=args.seed, start=datetime.now(UTC))
+    # One instant dates the events and schedules them, so the run can record it and be re-planned.
+    now = time.time()
+    plan = loader.plan(args.file, layers, seed=args.seed, start=datetime.fromtimestamp(now, UTC))
+    identity = PlanIdentity(plan.source, plan.text, plan.seed, now)
     line = ProgressLine(quiet=args.quiet)
-    with _open(args.db) as outbox:
+    with _open(args.db) as outbox, stopped_by_signals() as stopper:
         started = time.perf_counter()
         result = run_plan(
             outbox, plan.settings, plan.settings_raw, plan.events, name=plan.name,
-            source=args.file, workers=args.workers, on_progress=line,
+            source=args.file, identity=identity, workers=args.workers, on_progress=line,
+            stopper=stopper,
         )  # fmt: skip
-        return _finish(outbox, result, started, args, line)
+        return _finish(outbox, result, started, args, line, stopper)
 
 
 def cmd_resume(args: Any) -> int:
     if not Path(args.db).exists():
         raise UsageError(f"no outbox database at {args.db!r}; pass the --db of the run to resume")
-    with _open(args.db) as outbox:
+    check_report(args.report)
+    with _open(args.db) as outbox, stopped_by_signals() as stopper:
         runs = [args.run] if args.run is not None else outbox.unfinished_runs()
         if not runs:
             print(f"nothing to resume: every delivery in {args.db} is final")
             return 0
         status = 0
         for run_id in runs:
+            if stopper.signal is not None:
+                break
             try:
                 stored = outbox.run(run_id)
             except LookupError as exc:
@@ -235,6 +315,14 @@ def cmd_resume(args: Any) -> int:
             settings, _ = loader.settings(stored["settings"], (), layers, stored["source"])
             line = ProgressLine(quiet=args.quiet)
             started = time.perf_counter()
-            result = resume_run(outbox, run_id, settings, workers=args.workers, on_progress=line)
-            status = max(status, _finish(outbox, result, started, args, line))
+            try:
+                result = resume_run(
+                    outbox, run_id, settings, workers=args.workers, on_progress=line,
+                    stopper=stopper,
+                )  # fmt: skip
+            except RunOwned as exc:
+                print(f"coupon-emulator: skipped: {exc}", file=sys.stderr)
+                status = max(status, EXIT_BUSY)
+                continue
+            status = max(status, _finish(outbox, result, started, args, line, stopper))
         return status

@@ -1,12 +1,16 @@
 """The durable outbox: every event is stored in SQLite before it is sent; every attempt is logged.
 
-Writes are grouped in transactions for speed; an event is committed before any attempt to send it,
-so a killed run loses no accepted event and ``resume`` finishes what it left pending. The settings
-of a run are stored as given (``${VAR}`` unexpanded), so secrets stay in the environment.
+Writes are grouped in transactions for speed; an event is committed before any attempt to send it.
+A run's plan is stored in chunks as delivery goes on, each chunk numbered on from the run's
+``planned`` count and committed with it and the digest of everything stored so far, so the stored
+part of a plan is always a whole prefix that ``resume`` can check and continue (see
+``emulator.delivery.runner``). The settings of a run are stored as given (``${VAR}``
+unexpanded), so secrets stay in the environment.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -27,55 +31,10 @@ from emulator.delivery.records import (
     attempt_record,
     delivery_from_row,
 )
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id          INTEGER PRIMARY KEY,
-    name        TEXT NOT NULL,
-    created_at  REAL NOT NULL,
-    settings    TEXT NOT NULL,
-    source      TEXT,
-    state       TEXT NOT NULL DEFAULT 'running'
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    id           INTEGER PRIMARY KEY,
-    run_id       INTEGER NOT NULL REFERENCES runs(id),
-    vendor       TEXT NOT NULL,
-    event_type   TEXT NOT NULL,
-    coupon_key   TEXT NOT NULL,
-    dedupe_keys  TEXT NOT NULL,
-    body         BLOB NOT NULL,
-    label        TEXT NOT NULL DEFAULT '',
-    status       TEXT NOT NULL DEFAULT 'pending',
-    attempts     INTEGER NOT NULL DEFAULT 0,
-    retry_counts TEXT NOT NULL DEFAULT '{}',
-    due_at       REAL NOT NULL,
-    last_status  INTEGER,
-    last_error   TEXT,
-    created_at   REAL NOT NULL,
-    updated_at   REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(run_id, due_at) WHERE status = 'pending';
-CREATE INDEX IF NOT EXISTS deliveries_by_run ON deliveries(run_id, status);
-CREATE TABLE IF NOT EXISTS attempts (
-    id               INTEGER PRIMARY KEY,
-    delivery_id      INTEGER NOT NULL REFERENCES deliveries(id),
-    number           INTEGER NOT NULL,
-    started_at       REAL NOT NULL,
-    duration_ms      REAL NOT NULL,
-    method           TEXT NOT NULL,
-    url              TEXT NOT NULL,
-    request_headers  TEXT NOT NULL,
-    status           INTEGER,
-    response_headers TEXT,
-    response_body    TEXT,
-    error            TEXT,
-    outcome          TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS attempts_by_delivery ON attempts(delivery_id);
-"""
+from emulator.delivery.schema import create
 
 RESPONSE_BODY_LIMIT = 4096
+MAX_ID = 2**63 - 1
 
 
 class Outbox:
@@ -90,7 +49,7 @@ class Outbox:
         # NORMAL in WAL mode survives a killed process; only a power cut may lose the last commits.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(SCHEMA)
+        create(self._db)
 
     def close(self) -> None:
         with self._lock:
@@ -104,18 +63,35 @@ class Outbox:
 
     # Runs
 
-    def create_run(self, name: str, settings: Mapping[str, Any], source: str | None = None) -> int:
+    def create_run(
+        self,
+        name: str,
+        settings: Mapping[str, Any],
+        source: str | None = None,
+        *,
+        plan: Mapping[str, Any] | None = None,
+        owner: tuple[int, str] | None = None,
+    ) -> int:
+        """A new run; with ``plan`` (what re-derives it) its plan may be stored as it goes, and
+        with ``owner`` (pid, host) it is leased to that process from its first instant."""
+        now = self.clock()
+        pid, host = owner if owner is not None else (None, None)
         with self._lock:
             cur = self._db.execute(
-                "INSERT INTO runs (name, created_at, settings, source) VALUES (?, ?, ?, ?)",
+                "INSERT INTO runs (name, created_at, settings, source, plan, owner_pid, owner_host,"
+                " heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 # Stored as written (${VAR}), literal secrets replaced: never in clear on disk.
-                (name, self.clock(), json.dumps(scrub_settings(settings)), source),
-            )
+                (name, now, json.dumps(scrub_settings(settings)), source,
+                 None if plan is None else json.dumps(plan), pid, host,
+                 None if owner is None else now),
+            )  # fmt: skip
             return int(cur.lastrowid)
 
     def run(self, run_id: int) -> dict[str, Any]:
         row = self._one(
-            "SELECT id, name, created_at, settings, source, state FROM runs WHERE id = ?", (run_id,)
+            "SELECT id, name, created_at, settings, source, state, plan, planned, plan_digest,"
+            " plan_total, owner_pid, owner_host, heartbeat_at FROM runs WHERE id = ?",
+            (run_id,),
         )
         if row is None:
             raise LookupError(f"no run {run_id} in {self.path}")
@@ -126,24 +102,66 @@ class Outbox:
             "settings": json.loads(row[3]),
             "source": row[4],
             "state": row[5],
+            "plan": None if row[6] is None else json.loads(row[6]),
+            "planned": row[7],
+            "plan_digest": row[8],
+            # A run without a plan identity was stored whole before it was delivered.
+            "plan_complete": row[6] is None or row[9] is not None,
+            "owner": row[10:13],  # pid, host, heartbeat (emulator.delivery.lease)
         }
+
+    def finish_plan(self, run_id: int, total: int) -> None:
+        """Record that the whole plan, ``total`` deliveries, is stored."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE runs SET plan_total = ? WHERE id = ? AND planned = ?",
+                (total, run_id, total),
+            )
+
+    @contextlib.contextmanager
+    def immediate(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction of its own (no other writer meanwhile), for a read-then-write."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def set_run_state(self, run_id: int, state: str) -> None:
         with self._lock:
             self._db.execute("UPDATE runs SET state = ? WHERE id = ?", (state, run_id))
 
     def unfinished_runs(self) -> list[int]:
-        """Runs that still hold pending deliveries (a killed run, or one never dispatched)."""
+        """Runs that still hold pending deliveries or whose plan is not wholly stored (a killed
+        or stopped run, or one never dispatched)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT DISTINCT run_id FROM deliveries WHERE status = 'pending' ORDER BY run_id"
+                "SELECT run_id FROM deliveries WHERE status = 'pending'"
+                " UNION SELECT id FROM runs WHERE plan IS NOT NULL AND plan_total IS NULL"
+                " ORDER BY 1"
             ).fetchall()
         return [r[0] for r in rows]
 
     # Deliveries
 
-    def enqueue(self, run_id: int, items: Sequence[NewDelivery]) -> list[Delivery]:
-        """Store ``items`` in one transaction; they are durable when this returns."""
+    def enqueue(
+        self,
+        run_id: int,
+        items: Sequence[NewDelivery],
+        *,
+        after: int | None = None,
+        digest: str | None = None,
+    ) -> list[Delivery]:
+        """Store ``items`` in one transaction; they are durable when this returns.
+
+        They are numbered on from the run's ``planned`` count, which grows with them in the same
+        transaction (with the plan's ``digest`` so far, when given). ``after``: the count the
+        caller expects; another count means someone else stored part of this plan meanwhile, and
+        nothing is stored (RuntimeError), so no part of a plan is ever stored twice.
+        """
         now = self.clock()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -153,16 +171,30 @@ class Outbox:
                 first = self._db.execute(
                     "SELECT COALESCE(MAX(id), 0) + 1 FROM deliveries"
                 ).fetchone()[0]
+                row = self._db.execute(
+                    "SELECT planned FROM runs WHERE id = ?", (run_id,)
+                ).fetchone()
+                seq = row[0] if row is not None else 0
+                if after is not None and seq != after:
+                    raise RuntimeError(
+                        f"run {run_id}: {seq} deliveries of its plan are stored, not {after}; "
+                        "another process is storing this plan"
+                    )
                 self._db.executemany(
                     "INSERT INTO deliveries (id, run_id, vendor, event_type, coupon_key, dedupe_keys,"
-                    " body, label, due_at, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " body, label, due_at, created_at, updated_at, seq)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (first + i, run_id, d.vendor, d.event_type, d.coupon_key,
-                         json.dumps(d.dedupe_keys), d.body, d.label, d.due_at, now, now)
+                         json.dumps(d.dedupe_keys), d.body, d.label, d.due_at, now, now, seq + i)
                         for i, d in enumerate(items)
                     ],
                 )  # fmt: skip
+                self._db.execute(
+                    "UPDATE runs SET planned = planned + ?, plan_digest = COALESCE(?, plan_digest)"
+                    " WHERE id = ?",
+                    (len(items), digest, run_id),
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -182,16 +214,20 @@ class Outbox:
             for i, d in enumerate(items)
         ]
 
-    def pending(self, run_id: int, page: int = 1000) -> Iterator[Delivery]:
-        """The run's pending deliveries in due order, read in pages so memory stays flat."""
+    def pending(
+        self, run_id: int, page: int = 1000, *, through: int | None = None
+    ) -> Iterator[Delivery]:
+        """The run's pending deliveries in due order, read in pages so memory stays flat; only
+        those with ids up to ``through`` (what was stored when the reading began), if given."""
         last_due, last_id = float("-inf"), 0
+        limit = MAX_ID if through is None else through
         while True:
             with self._lock:
                 rows = self._db.execute(
                     f"SELECT {DELIVERY_COLUMNS} FROM deliveries"
                     " WHERE run_id = ? AND status = 'pending' AND (due_at, id) > (?, ?)"
-                    " ORDER BY due_at, id LIMIT ?",
-                    (run_id, last_due, last_id, page),
+                    " AND id <= ? ORDER BY due_at, id LIMIT ?",
+                    (run_id, last_due, last_id, limit, page),
                 ).fetchall()
             if not rows:
                 return
@@ -286,6 +322,11 @@ class Outbox:
         return delivery_from_row(row)
 
     # Reading back
+
+    def last_id(self, run_id: int) -> int:
+        """The highest delivery id of the run (0 when it has none)."""
+        row = self._one("SELECT COALESCE(MAX(id), 0) FROM deliveries WHERE run_id = ?", (run_id,))
+        return int(row[0]) if row is not None else 0
 
     def counts(self, run_id: int) -> dict[str, int]:
         with self._lock:

@@ -1,11 +1,28 @@
 """The one run driver: planned events -> envelopes -> outbox -> dispatcher, streamed with
-back-pressure; used by ``run``, ``send``, ``resume`` and the service alike."""
+back-pressure; used by ``run``, ``send``, ``resume`` and the service alike.
+
+Nothing accepted is lost, even when the process is killed while the plan is still being stored.
+A run read from a document records, before anything is stored or sent, what re-derives its plan
+(``PlanIdentity``: the document's text as read, its settings as written, the seed and the start
+instant; planning is deterministic in these). Its deliveries are then stored in chunks, each
+numbered on from the run's ``planned`` count and committed together with that count and a
+digest of every delivery stored so far; when the plan is exhausted its total is recorded. So at
+any kill the stored deliveries are exactly the first ``planned`` ones of the plan. ``resume``
+plans again from the identity, checks that the first ``planned`` deliveries hash to the stored
+digest (else it refuses: the plan no longer re-derives), then delivers what was left pending and
+stores and delivers the rest, in order; a run is "done" only when its plan total is recorded and
+nothing is pending. A run with no identity (``send``, the service's single events) is stored
+whole before its first request. A process owns each run it delivers (``emulator.delivery.lease``).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from emulator.core import catalogue
@@ -14,6 +31,7 @@ from emulator.core.plan import PlannedEvent
 from emulator.core.vendor import encode
 from emulator.delivery.clock import SYSTEM, Clock
 from emulator.delivery.dispatcher import DEFAULT_WORKERS, Dispatcher, Progress
+from emulator.delivery.lease import Leases
 from emulator.delivery.outbox import Outbox
 from emulator.delivery.records import Delivery, NewDelivery
 
@@ -21,10 +39,28 @@ ENQUEUE_CHUNK = 500
 
 
 @dataclass(frozen=True)
+class PlanIdentity:
+    """What re-derives a run's plan through the one loader (``loader.replan``)."""
+
+    source: str  # the document's name (a path, or the service's inline name)
+    text: str  # the document as read
+    seed: int
+    start: float  # epoch seconds: events are dated from it and due from it
+
+    @property
+    def instant(self) -> datetime:
+        return datetime.fromtimestamp(self.start, UTC)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class RunResult:
     run_id: int
     progress: Progress
     counts: Mapping[str, int]
+    plan_complete: bool = True  # False: stopped before its whole plan was stored
 
     @property
     def ok(self) -> bool:
@@ -32,7 +68,12 @@ class RunResult:
             self.counts["failed"] == 0
             and self.counts["exhausted"] == 0
             and self.counts["pending"] == 0
+            and self.plan_complete
         )
+
+
+class PlanDrift(UsageError):
+    """A run's plan, planned again, does not match what the run stored."""
 
 
 def envelopes(
@@ -112,6 +153,10 @@ class Driver:
         self._stop = threading.Event()
 
     @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    @property
     def progress(self) -> Progress:
         return self.dispatcher.progress
 
@@ -119,13 +164,40 @@ class Driver:
         self,
         planned: Iterable[PlannedEvent],
         on_progress: Callable[[Progress], None] | None = None,
+        *,
+        start: float | None = None,
     ) -> Progress:
-        """Store and deliver every planned event; return when each delivery is final."""
-        stored = (
-            self.outbox.enqueue(self.run_id, chunk)
-            for chunk in _chunks(envelopes(planned, self.settings, self.clock.now()))
-        )
-        return self.deliver(stored, on_progress)
+        """Store and deliver every planned event; return when each delivery is final.
+
+        The run must have a plan identity (``start`` is its start), so that what is stored
+        while delivery already runs can be continued by ``resume``; without one, the whole
+        plan is stored before the first request.
+        """
+        start = self.clock.now() if start is None else start
+        deliveries = envelopes(planned, self.settings, start)
+        if self.outbox.run(self.run_id)["plan"] is None:
+            # Nothing could re-derive a part left unstored: store it all, whatever a stop says.
+            stored = [self.outbox.enqueue(self.run_id, c) for c in _chunks(deliveries)]
+            self.outbox.finish_plan(self.run_id, sum(map(len, stored)))
+            return self.deliver(stored, on_progress)
+        return self.deliver(self.store(deliveries), on_progress)
+
+    def store(
+        self, deliveries: Iterable[NewDelivery], after: int = 0, digest: Any = None
+    ) -> Iterator[list[Delivery]]:
+        """Store ``deliveries`` (the plan from its ``after``-th on) chunk by chunk, each with the
+        plan's running ``digest``; record the plan's total once it is exhausted."""
+        digest = hashlib.sha256() if digest is None else digest
+        stored = after
+        for chunk in _chunks(deliveries):
+            if self._stop.is_set():
+                return
+            for d in chunk:
+                fold(digest, d)
+            yield self.outbox.enqueue(self.run_id, chunk, after=stored, digest=digest.hexdigest())
+            stored += len(chunk)
+        if not self._stop.is_set():
+            self.outbox.finish_plan(self.run_id, stored)
 
     def deliver(
         self,
@@ -160,11 +232,43 @@ class Driver:
         self.dispatcher.stop()
 
 
-def settle(outbox: Outbox, run_id: int) -> dict[str, int]:
-    """Record whether the run is done or left work pending; its counts."""
+def fold(digest: Any, d: NewDelivery) -> None:
+    """Add one delivery, every byte that defines it, to a plan's running digest."""
+    head = "\x1f".join(
+        (d.vendor, d.event_type, d.coupon_key, "\x1e".join(d.dedupe_keys), repr(d.due_at), d.label)
+    ).encode()
+    digest.update(len(head).to_bytes(8, "big") + head + len(d.body).to_bytes(8, "big"))
+    digest.update(d.body)
+
+
+def settle(outbox: Outbox, run_id: int) -> tuple[dict[str, int], bool]:
+    """Record whether the run is done (its whole plan stored, nothing pending) or not; its counts
+    and whether its whole plan is stored."""
     counts = outbox.counts(run_id)
-    outbox.set_run_state(run_id, "done" if counts["pending"] == 0 else "interrupted")
-    return counts
+    complete = outbox.run(run_id)["plan_complete"]
+    done = complete and counts["pending"] == 0
+    outbox.set_run_state(run_id, "done" if done else "interrupted")
+    return counts, complete
+
+
+class Stopper:
+    """Stops the driver of a run from a signal handler: the stop runs in a thread of its own,
+    since the handler may interrupt the main thread while it holds the scheduler's lock."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._driver: Driver | None = None
+
+    def attach(self, driver: Driver | None) -> None:
+        self._driver = driver
+        if driver is not None and self.signal is not None:
+            driver.stop()
+
+    def request(self, signum: int) -> None:
+        self.signal = signum
+        driver = self._driver
+        if driver is not None:
+            threading.Thread(target=driver.stop, name="stop", daemon=True).start()
 
 
 def run_plan(
@@ -175,17 +279,31 @@ def run_plan(
     *,
     name: str = "run",
     source: str | None = None,
+    identity: PlanIdentity | None = None,
     workers: int = DEFAULT_WORKERS,
     on_progress: Callable[[Progress], None] | None = None,
+    stopper: Stopper | None = None,
     clock: Clock = SYSTEM,
 ) -> RunResult:
-    """Store and deliver every planned event; return when each delivery is final.
+    """Store and deliver every planned event; return when each delivery is final (or stopped).
 
-    ``clock`` times due dates, retries and deadlines; tests pass a ``VirtualClock``."""
-    run_id = outbox.create_run(name, raw_settings, source)
-    driver = Driver(outbox, run_id, settings, workers=workers, clock=clock)
-    progress = driver.plan(planned, on_progress)
-    return RunResult(run_id, progress, settle(outbox, run_id))
+    With ``identity`` the plan is stored as delivery goes on (and ``resume`` can re-derive what
+    a kill left unstored); without, it is stored whole first. ``clock`` times due dates, retries
+    and deadlines; tests pass a ``VirtualClock``.
+    """
+    leases = Leases(outbox)
+    run_id = leases.create_run(name, raw_settings, source, identity and identity.as_json())
+    try:
+        driver = Driver(outbox, run_id, settings, workers=workers, clock=clock)
+        stopper = stopper or Stopper()
+        stopper.attach(driver)
+        start = identity.start if identity is not None else None
+        progress = driver.plan(planned, on_progress, start=start)
+        stopper.attach(None)
+        return RunResult(run_id, progress, *settle(outbox, run_id))
+    finally:
+        leases.release(run_id)
+        leases.close()
 
 
 def resume_run(
@@ -195,12 +313,57 @@ def resume_run(
     *,
     workers: int = DEFAULT_WORKERS,
     on_progress: Callable[[Progress], None] | None = None,
+    stopper: Stopper | None = None,
     clock: Clock = SYSTEM,
 ) -> RunResult:
-    """Deliver what a run left pending (a killed process), with the same bodies and keys."""
-    driver = Driver(outbox, run_id, settings, workers=workers, clock=clock)
-    progress = driver.deliver(_chunks(outbox.pending(run_id)), on_progress)
-    return RunResult(run_id, progress, settle(outbox, run_id))
+    """Finish a run that was killed or stopped: deliver what it left pending, with the same bodies
+    and keys, and store and deliver what its plan holds beyond what was stored.
+
+    ``settings`` are where to deliver now; the plan is re-derived with the run's own. Raises
+    ``RunOwned`` while another live process owns the run (nothing is sent), ``PlanDrift`` when
+    the plan no longer re-derives as stored.
+    """
+    leases = Leases(outbox)
+    leases.claim(run_id)
+    try:
+        driver = Driver(outbox, run_id, settings, workers=workers, clock=clock)
+        # Read before anything more is stored, so what the rest of the plan adds is sent once.
+        batches: Iterable[list[Delivery]] = _chunks(
+            outbox.pending(run_id, through=outbox.last_id(run_id))
+        )
+        run = outbox.run(run_id)
+        if not run["plan_complete"]:
+            batches = itertools.chain(batches, rest_of_plan(driver, run))
+        stopper = stopper or Stopper()
+        stopper.attach(driver)
+        progress = driver.deliver(batches, on_progress)
+        stopper.attach(None)
+        return RunResult(run_id, progress, *settle(outbox, run_id))
+    finally:
+        leases.release(run_id)
+        leases.close()
+
+
+def rest_of_plan(driver: Driver, run: Mapping[str, Any]) -> Iterator[list[Delivery]]:
+    """Plan the run again (checked now, before anything is sent) and store what was never stored."""
+    from emulator.readers import loader
+
+    identity = PlanIdentity(**run["plan"])
+    plan = loader.replan(identity.source, identity.text, run["settings"], seed=identity.seed,
+                         start=identity.instant)  # fmt: skip
+    deliveries = envelopes(plan.events, plan.settings, identity.start)
+    digest = hashlib.sha256()
+    stored = run["planned"]
+    for d in itertools.islice(deliveries, stored):
+        fold(digest, d)
+    if digest.hexdigest() != run["plan_digest"]:
+        raise PlanDrift(
+            f"run {run['id']}: its plan, planned again from {identity.source} as stored with the "
+            f"run (seed {identity.seed}), differs from the {stored} deliveries stored; this "
+            "version of coupon-emulator plans it differently, or a ${VAR} in its settings "
+            "changed. Nothing was sent; resume it with the version and environment it ran with"
+        )
+    return driver.store(deliveries, after=stored, digest=digest)
 
 
 def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:

@@ -22,7 +22,7 @@ import yaml
 
 from emulator.core import catalogue
 from emulator.core.errors import ConfigError, UnknownNameError
-from emulator.readers import config
+from emulator.readers import bounds, config
 from emulator.readers.yamlread import YamlReader, compose, number_text, read_text, shape
 
 OWN_KEYS = ("name", "seed", "events")
@@ -124,9 +124,10 @@ class _Reader(YamlReader):
         if "count" in items:
             count = self.integer(items["count"][1], f"{path}.count", minimum=1)
             check_count(self, items["count"][1], f"{path}.count", count)
-        every = (
-            self.number(items["every"][1], f"{path}.every", minimum=0) if "every" in items else 0.0
-        )
+        every = 0.0
+        if "every" in items:
+            node, here = items["every"][1], f"{path}.every"
+            every = bounds.seconds(self, node, here, self.number(node, here, minimum=0))
         return slug, name, count, every
 
     def integer(self, node: yaml.Node, path: str, minimum: int) -> int:

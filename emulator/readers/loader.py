@@ -49,15 +49,21 @@ class Source:
 
     name: str
     text: str | None = None
+    kept: bool = False  # ``text`` is a file's, read earlier (a run's stored plan): named as it
 
     @classmethod
     def inline(cls, text: str, name: str = INLINE) -> Source:
         return cls(name, text)
 
+    @classmethod
+    def stored(cls, name: str, text: str) -> Source:
+        """The document ``name`` held when it was read for a run, read again from that text."""
+        return cls(name, text, kept=name != INLINE)
+
     @property
     def stem(self) -> str:
         """The name a document gets when it gives none."""
-        return "inline" if self.text is not None else Path(self.name).stem
+        return "inline" if self.text is not None and not self.kept else Path(self.name).stem
 
     def read_text(self) -> str:
         if self.text is not None:
@@ -109,6 +115,7 @@ class Document:
     source: Source
     kind: str  # "scenario", "events" or "settings"
     node: yaml.Node | None
+    text: str = ""  # as read: what a run stores to plan again (emulator.delivery.runner)
 
 
 def read(source: Source | str) -> Document:
@@ -122,7 +129,8 @@ def read(source: Source | str) -> Document:
     from emulator.readers.yamlread import compose
 
     source = _source(source)
-    node = compose(source.read_text(), source.name)
+    text = source.read_text()
+    node = compose(text, source.name)
     kind = "settings"
     if isinstance(node, yaml.MappingNode):
         keys = {k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
@@ -132,7 +140,7 @@ def read(source: Source | str) -> Document:
             kind = "events"
         elif keys - {*config.TOP_KEYS, "<<"}:
             kind = "scenario"
-    return Document(source, kind, node)
+    return Document(source, kind, node, text)
 
 
 @dataclass(frozen=True)
@@ -325,6 +333,8 @@ class Plan:
     settings_raw: dict[str, Any]
     vendors: tuple[str, ...]
     events: Iterator[PlannedEvent]  # nothing is planned until it is consumed
+    text: str = ""  # the document as read
+    start: datetime | None = None  # the instant events are dated from (unless a scenario's own)
 
 
 def plan(
@@ -341,7 +351,8 @@ def plan(
     ``max_events``, default ``$COUPON_EMULATOR_MAX_EVENTS`` or 100 million); planning happens as
     ``events`` is consumed. Events are dated from ``start`` unless a scenario fixes its own.
     """
-    loaded = load(source, layers.env)
+    document = read(source)
+    loaded = parse(document, layers.env)
     check_plan_size(loaded, layers.env, max_events)
     what = "the flows use" if loaded.kind == "scenario" else "the events name"
     merged, raw = settings(loaded.own, loaded.vendors, layers, loaded.source.name, what)
@@ -354,7 +365,25 @@ def plan(
         raw,
         loaded.vendors,
         _lazy(lambda: _events(loaded, merged, chosen, start)),
+        document.text,
+        start,
     )
+
+
+def replan(
+    source: str,
+    text: str,
+    settings_raw: Mapping[str, Any],
+    *,
+    seed: int,
+    start: datetime,
+    env: Mapping[str, str] | None = None,
+) -> Plan:
+    """A run's plan again, from what the run stored: its document's name and text as read, its
+    merged settings as written, its seed and start. The same inputs plan the same bytes."""
+    stored = Layers(config=settings_raw, config_source=f"{source} (settings stored with the run)",
+                    env=env)  # fmt: skip
+    return plan(Source.stored(source, text), stored, seed=seed, start=start)
 
 
 # Bounds: the most events a plan may hold, so a 100-byte file cannot cost hours.
@@ -418,4 +447,11 @@ def _events(
 
 def _lazy(make: Callable[[], Iterator[PlannedEvent]]) -> Iterator[PlannedEvent]:
     # Even setting the planner up waits for the first event asked for (the service's worker).
-    yield from make()
+    try:
+        yield from make()
+    except OverflowError:
+        # Each wait is bounded where it is written; only their sum over a long plan gets here.
+        raise UsageError(
+            "the plan reaches past the last date that can be represented (year 9999): fewer "
+            "coupons, repeats or shorter delays, or an earlier start"
+        ) from None

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import yaml
 
-from emulator.core import catalogue, coupons, lifecycle
+from emulator.core import catalogue, coupons, inject, lifecycle
 from emulator.core.scenario import Step
 from emulator.core.vendor import FixedField
+from emulator.readers import schemas
 from emulator.readers.yamlread import YamlReader, shape
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -223,3 +225,35 @@ def _discount(reader: YamlReader, node: yaml.Node, path: str) -> dict[str, Any]:
             raise reader.fail(value_node, f"{path}.value", f"expected at most 100, got {value:g}")
         out["value"] = int(value) if value == int(value) else value
     return out
+
+
+NOT_APPLICABLE = {
+    "omit_optional": "sends every documented field, so no optional field can be omitted",
+    "nullable_null": "has no nullable field that carries a value",
+}
+# One body of each event type is enough to tell: a schema's optional and nullable fields are the
+# same in every body, and the builders always fill what the vendor may leave out or null.
+_SAMPLE_SEED = 1
+
+
+@cache
+def applies(slug: str, kind: str) -> bool:
+    """Whether edge case ``kind`` can change a body of vendor ``slug``, as its schemas say.
+
+    Only the body mutations that read the schema (``omit_optional``, ``nullable_null``) may do
+    nothing to every body of a vendor; the other kinds always apply.
+    """
+    if kind not in NOT_APPLICABLE:
+        return True
+    vendor = catalogue.vendor(slug)
+    for et in vendor.event_types:
+        body = catalogue.sample(slug, et.name, seed=_SAMPLE_SEED)
+        _, changed = inject.mutate({kind}, vendor, body, lambda et=et: schemas.of(slug, et.name))
+        if changed:
+            return True
+    return False
+
+
+def applicable(slug: str, rules: Mapping[str, Any]) -> dict[str, Any]:
+    """The rules that can do something to this vendor's events (scenario-wide ones may not)."""
+    return {kind: rule for kind, rule in rules.items() if applies(slug, kind)}

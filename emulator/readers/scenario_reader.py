@@ -14,7 +14,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 import yaml
@@ -22,8 +21,8 @@ import yaml
 from emulator.core import catalogue, coupons, inject, lifecycle
 from emulator.core.errors import ConfigError
 from emulator.core.scenario import DEFAULT_DELAY, Flow, Rule, Scenario, Span, Step
-from emulator.readers import config, schemas
-from emulator.readers.scenario_checks import check_fixed, check_steps
+from emulator.readers import bounds, config, schemas
+from emulator.readers.scenario_checks import NOT_APPLICABLE, applicable, check_fixed, check_steps
 from emulator.readers.yamlread import WHOLE, YamlReader, compose, shape, type_name
 
 SCENARIO_KEYS = ("name", "description", "seed", "start", "population", "inject", "flows")
@@ -168,7 +167,7 @@ class _Reader(YamlReader):
         rules = dict(shared)
         if "inject" in items:
             rules |= self.injection(items["inject"][1], f"{path}.inject", slug)
-        rules = _applicable(slug, rules)
+        rules = applicable(slug, rules)
         steps_node = items["steps"][1]
         step_nodes = self.sequence(steps_node, f"{path}.steps")
         if not step_nodes:
@@ -221,7 +220,7 @@ class _Reader(YamlReader):
         delay = self.duration(items["delay"][1], f"{path}.delay") if "delay" in items else None
         rate = self.rate(items["rate"][1], f"{path}.rate") if "rate" in items else None
         if "inject" in items:
-            rules = _applicable(
+            rules = applicable(
                 slug, {**rules, **self.injection(items["inject"][1], f"{path}.inject", slug)}
             )
         step = Step(events, weights, probability, otherwise, repeat, delay, rate, rules)
@@ -272,8 +271,8 @@ class _Reader(YamlReader):
         rules = {}
         for kind, (key, value) in entries.items():
             here = f"{path}.{kind}"
-            if slug is not None and _applicable(slug, {kind: None}) == {}:
-                raise self.fail(key, here, f"{slug} {_NOT_APPLICABLE[kind]}; remove {kind} here")
+            if slug is not None and applicable(slug, {kind: None}) == {}:
+                raise self.fail(key, here, f"{slug} {NOT_APPLICABLE[kind]}; remove {kind} here")
             rules[kind] = self.rule(kind, value, here)
         return rules
 
@@ -316,6 +315,8 @@ class _Reader(YamlReader):
             raise self.fail(node, path, f"expected {expected}, got {type_name(node)}")
         if value.tzinfo is None:
             raise self.fail(node, path, f"expected {expected}: add Z or +00:00")
+        if problem := bounds.instant_problem(value):
+            raise self.fail(node, path, problem)
         return value
 
     def probability(self, node: yaml.Node, path: str, allow_zero: bool = False) -> float:
@@ -332,7 +333,7 @@ class _Reader(YamlReader):
         value, _ = self.scalar(node, path)
         expected = "a duration (90, 250ms, 30s, 5m, 2h, 1d)" if fixed else DURATION_HELP
         if _finite(value) and value >= 0:
-            return Span(float(value), float(value))
+            return Span(*[bounds.seconds(self, node, path, float(value))] * 2)
         if isinstance(value, str):
             low, sep, high = value.partition("..")
             if sep and not fixed:
@@ -340,18 +341,23 @@ class _Reader(YamlReader):
                 if a is not None and b is not None:
                     if a > b:
                         raise self.fail(node, path, f"the range {value!r} ends before it starts")
-                    return Span(a, b)
+                    return Span(a, bounds.seconds(self, node, path, b))
             elif not sep and (seconds := _seconds(value)) is not None:
-                return Span(seconds, seconds)
+                return Span(*[bounds.seconds(self, node, path, seconds)] * 2)
         raise self.fail(node, path, f"expected {expected}, got {shape(node, value)}")
 
     def rate(self, node: yaml.Node, path: str) -> float:
         value, _ = self.scalar(node, path)
         if _finite(value) and value > 0:
-            return float(value)
+            return self.gap(node, path, float(value))
         if isinstance(value, str) and (m := _RATE.match(value)) and float(m.group(1)) > 0:
-            return float(m.group(1)) / _UNITS[m.group(2)]
+            return self.gap(node, path, float(m.group(1)) / _UNITS[m.group(2)])
         raise self.fail(node, path, f"expected {RATE_HELP} (above 0), got {shape(node, value)}")
+
+    def gap(self, node: yaml.Node, path: str, rate: float) -> float:
+        """``rate`` per second, if its mean gap is no longer than any one wait may be."""
+        bounds.seconds(self, node, f"{path} (its mean gap, 1/rate)", 1 / rate)
+        return rate
 
     def repeat(self, node: yaml.Node, path: str) -> tuple[int, int]:
         value, _ = self.scalar(node, path)
@@ -368,7 +374,7 @@ class _Reader(YamlReader):
         value, _ = self.scalar(node, path)
         m = _SIZE.match(str(value)) if not isinstance(value, bool) else None
         if m and float(m.group(1)) >= 1:
-            return int(float(m.group(1)) * _BYTES[m.group(2)])
+            return bounds.body_size(self, node, path, int(float(m.group(1)) * _BYTES[m.group(2)]))
         expected = "a size in bytes (2000000) or with a unit (512KiB, 2MB, 1MiB)"
         raise self.fail(node, path, f"expected {expected}, got {shape(node, value)}")
 
@@ -391,36 +397,6 @@ _REQUIRED = {
     "vendor": f"required: the vendor of this flow's coupons ({', '.join(catalogue.VENDORS)})",
     "steps": "required: the events of each coupon's life, e.g. [CouponIssued, CouponViewed]",
 }
-_NOT_APPLICABLE = {
-    "omit_optional": "sends every documented field, so no optional field can be omitted",
-    "nullable_null": "has no nullable field that carries a value",
-}
-# One body of each event type is enough to tell: a schema's optional and nullable fields are the
-# same in every body, and the builders always fill what the vendor may leave out or null.
-_SAMPLE_SEED = 1
-
-
-@cache
-def applies(slug: str, kind: str) -> bool:
-    """Whether edge case ``kind`` can change a body of vendor ``slug``, as its schemas say.
-
-    Only the body mutations that read the schema (``omit_optional``, ``nullable_null``) may do
-    nothing to every body of a vendor; the other kinds always apply.
-    """
-    if kind not in _NOT_APPLICABLE:
-        return True
-    vendor = catalogue.vendor(slug)
-    for et in vendor.event_types:
-        body = catalogue.sample(slug, et.name, seed=_SAMPLE_SEED)
-        _, changed = inject.mutate({kind}, vendor, body, lambda et=et: schemas.of(slug, et.name))
-        if changed:
-            return True
-    return False
-
-
-def _applicable(slug: str, rules: Mapping[str, Any]) -> dict[str, Any]:
-    """The rules that can do something to this vendor's events (scenario-wide ones may not)."""
-    return {kind: rule for kind, rule in rules.items() if applies(slug, kind)}
 
 
 def _finite(value: Any) -> bool:

@@ -16,6 +16,7 @@ import yaml
 from emulator.core import auth as authn
 from emulator.core.errors import UsageError
 from emulator.core.vendor import DeliveryProfile, RetryRule
+from emulator.readers import bounds
 from emulator.readers.config import (
     ORDERINGS,
     TARGET_KEYS,
@@ -44,6 +45,8 @@ _VENDOR_ONLY: dict[str, tuple[Callable[[str, DeliveryProfile], bool], str]] = {
 }
 _KIND = re.compile(r"^(?:[1-5]xx|[1-5][0-9][0-9]|timeout|connection)$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# The engine frames every request itself; one of these in ``headers:`` would frame it twice.
+ENGINE_HEADERS = ("Host", "Content-Length", "Transfer-Encoding", "Connection")
 
 
 class SettingsReader(YamlReader):
@@ -127,7 +130,8 @@ class SettingsReader(YamlReader):
             elif name == "retry":
                 changes[name] = self.retry(value, here, profile)
             elif name == "timeout":
-                changes[name] = self.number(value, here, minimum=0, exclusive=True)
+                timeout = self.number(value, here, minimum=0, exclusive=True)
+                changes[name] = bounds.seconds(self, value, here, timeout)
             elif name == "batch_size":
                 changes[name] = int(self.number(value, here, minimum=1, what=_WHOLE))
             elif name == "verification_get":
@@ -205,9 +209,19 @@ class SettingsReader(YamlReader):
                 raise self.fail(
                     key, here, f"auth type {auth.type} sets {name}; remove it from headers"
                 )
+            if name.lower() in {h.lower() for h in ENGINE_HEADERS}:
+                raise self.fail(
+                    key, here, f"the engine sets {name} itself, from the request it sends; remove "
+                    f"it from headers (set by the engine: {', '.join(ENGINE_HEADERS)})",
+                )  # fmt: skip
             text = self.text(value, here, "a string (quote numbers and booleans)")
             if "\r" in text or "\n" in text:
                 raise self.fail(value, here, "a header value cannot contain a line break")
+            if bad := next((c for c in text if ord(c) > 0xFF), None):
+                raise self.fail(
+                    value, here, f"{bad!r} cannot be sent: HTTP/1.1 header values are ISO-8859-1 "
+                    "(latin-1) text; use ASCII, or percent-encode it as the consumer expects",
+                )  # fmt: skip
             out[name] = text
         return MappingProxyType(out)
 
@@ -272,7 +286,9 @@ class SettingsReader(YamlReader):
                 node, f"{path}.on", "required in a list of rules: e.g. [5xx, 429, timeout]"
             )
         delays = tuple(
-            self.number(d, f"{path}.delays[{i}]", minimum=0)
+            bounds.seconds(
+                self, d, f"{path}.delays[{i}]", self.number(d, f"{path}.delays[{i}]", minimum=0)
+            )
             for i, d in enumerate(self.sequence(items["delays"][1], f"{path}.delays"))
         )
         if "on" not in items:

@@ -18,13 +18,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from emulator.core.auth import REDACTED
 from emulator.core.policy import FINAL, PENDING
+from emulator.delivery.lease import owner_of
 from emulator.delivery.records import ATTEMPT_COLUMNS, attempt_record
 
 MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id cannot exist
 # Query parameters that carry credentials in some consumers' webhook URLs.
 _SECRET_PARAMS = ("token", "key", "secret", "signature", "sig", "password", "auth", "code")
 STATUSES = (PENDING, *FINAL)
-LIVE_WINDOW = 60.0  # seconds without activity after which another process's run is interrupted
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,8 @@ class Queries:
 
     def runs(self, limit: int, cursor: int | None = None) -> Page:
         rows = self._all(
-            "SELECT id, name, created_at, source, state, settings FROM runs"
+            "SELECT id, name, created_at, source, state, settings, owner_pid, owner_host,"
+            " heartbeat_at FROM runs"
             " WHERE id < ? ORDER BY id DESC LIMIT ?",
             (_below(cursor), limit + 1),
         )
@@ -87,7 +88,8 @@ class Queries:
         if not 0 < run_id <= MAX_ID:
             return None
         rows = self._all(
-            "SELECT id, name, created_at, source, state, settings FROM runs WHERE id = ?",
+            "SELECT id, name, created_at, source, state, settings, owner_pid, owner_host,"
+            " heartbeat_at FROM runs WHERE id = ?",
             (run_id,),
         )
         if not rows:
@@ -113,7 +115,7 @@ class Queries:
             "name": r[1],
             "created_at": iso(r[2]),
             "source": r[3],
-            "state": r[4],
+            "state": _state(r[4], owner_of(r[6:9])),
             "targets": targets,
         }
 
@@ -144,21 +146,6 @@ class Queries:
                 **c,
                 "attempts": attempts.get(item["id"], 0),
             }
-
-    def active(self, run_id: int, window: float = LIVE_WINDOW) -> bool:
-        """Whether a run shows life: created, or an attempt of it made, within ``window`` seconds.
-
-        What tells a run of a live process (a CLI run on the same db) from one of a dead one,
-        for a run that another process owns.
-        """
-        since = time.time() - window
-        rows = self._all(
-            "SELECT 1 FROM runs WHERE id = ? AND created_at >= ? UNION ALL "
-            "SELECT 1 FROM attempts a JOIN deliveries d ON d.id = a.delivery_id"
-            " WHERE d.run_id = ? AND a.started_at >= ? LIMIT 1",
-            (run_id, since, run_id, since),
-        )
-        return bool(rows)
 
     def failed(self, run_id: int) -> list[int]:
         rows = self._all(
@@ -295,6 +282,14 @@ def _delivery(r: Sequence[Any]) -> dict[str, Any]:
         "created_at": iso(r[12]),
         "updated_at": iso(r[13]),
     }
+
+
+def _state(stored: str, owner: Any) -> str:
+    """A run's state as it is now: "running" while a live process owns it (whichever process),
+    "interrupted" when it says running but its process is gone."""
+    if owner is not None and owner.live(time.time()):
+        return "running"
+    return "interrupted" if stored == "running" else stored
 
 
 def _below(cursor: int | None) -> int:

@@ -6,8 +6,11 @@ the traffic. A run is created and its file checked in the request; planning and 
 one of a few planner threads, with back-pressure. A triggered event or a resend is stored and
 handed to the dispatcher before the answer, with no thread of its own. When the dispatcher holds
 too much, or the planners' queue is full, new work is refused with ``Busy`` (429 or 503 with
-Retry-After), never queued without bound. On ``stop`` the dispatcher stops; what is stored and
-unfinished stays pending in the outbox for ``resume``.
+Retry-After), never queued without bound. Each run records what re-derives its plan, so
+``resume`` finishes it even if the service is killed while planning, and the service owns (leases)
+each run it works on, so ``resume`` leaves those alone and the API tells a live run from a dead
+one. On ``stop`` the dispatcher stops; what is stored and unfinished stays pending in the outbox
+for ``resume``.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from emulator.core.auth import REDACTED
 from emulator.core.errors import EmulatorError
 from emulator.core.policy import FINAL
 from emulator.delivery.dispatcher import DEFAULT_WORKERS
+from emulator.delivery.lease import Leases, RunOwned
 from emulator.delivery.outbox import Outbox
-from emulator.delivery.runner import Driver, settle
+from emulator.delivery.runner import Driver, PlanIdentity, settle
 from emulator.delivery.shared import DEFAULT_CAPACITY, SharedDispatcher
 from emulator.readers import config
 from emulator.readers.loader import Plan
@@ -86,6 +90,7 @@ class DeliveryService:
         self._settings: OrderedDict[int, config.Settings] = OrderedDict()
         self._stopping = False
         self._full = False  # logged once per change, not per refused request
+        self.leases = Leases(outbox)
         self.shared = SharedDispatcher(
             outbox,
             config.Settings(),
@@ -131,14 +136,18 @@ class DeliveryService:
                 f"{self._queue.maxsize} runs are already waiting to be planned; try again later",
                 status=503,
             )
-        run_id = self.outbox.create_run(plan.name, plan.settings_raw, plan.source)
+        start = plan.start.timestamp() if plan.start is not None else time.time()
+        identity = PlanIdentity(plan.source, plan.text, plan.seed, start)
+        run_id = self.leases.create_run(
+            plan.name, plan.settings_raw, plan.source, identity.as_json()
+        )
         self._keep(run_id, plan.settings)
         channel = self.shared.channel(run_id, self._routed(plan.settings))
         driver = Driver(self.outbox, run_id, plan.settings, dispatcher=channel)
         with self._lock:
             self._planning[run_id] = driver
         try:
-            self._queue.put_nowait((run_id, lambda: driver.plan(plan.events)))
+            self._queue.put_nowait((run_id, lambda: driver.plan(plan.events, start=start)))
         except queue.Full:  # another request took the last place meanwhile
             with self._lock:
                 self._planning.pop(run_id, None)
@@ -151,9 +160,10 @@ class DeliveryService:
         """Store a prepared run (one triggered event) and deliver it; (run id, delivery ids)."""
         self._refuse_if_stopping()
         self._refuse_if_full(len(prepared.deliveries))
-        run_id = self.outbox.create_run(prepared.name, prepared.raw, prepared.source)
+        run_id = self.leases.create_run(prepared.name, prepared.raw, prepared.source)
         self._keep(run_id, prepared.settings)
         stored = self.outbox.enqueue(run_id, list(prepared.deliveries))
+        self.outbox.finish_plan(run_id, len(stored))
         channel = self.shared.channel(run_id, self._routed(prepared.settings))
         Driver(self.outbox, run_id, prepared.settings, dispatcher=channel).deliver([stored])
         return run_id, [d.id for d in stored]
@@ -176,6 +186,10 @@ class DeliveryService:
                     )
             self._busy_deliveries.update(delivery_ids)
         try:
+            try:
+                self.leases.claim(run_id)
+            except RunOwned as exc:
+                raise Conflict(str(exc)) from None
             now = time.time()
             deliveries = [self.outbox.reset_for_resend(i, now) for i in delivery_ids]
             self.outbox.set_run_state(run_id, "running")
@@ -254,6 +268,13 @@ class DeliveryService:
             settle(self.outbox, run_id)
         except Exception as exc:  # the outbox closed under a stopping service
             log.warning("run %s: state not recorded: %s", run_id, exc)
+        self._release(run_id)
+
+    def _release(self, run_id: int) -> None:
+        try:
+            self.leases.release(run_id)
+        except Exception as exc:  # the outbox closed under a stopping service
+            log.warning("run %s: lease not released: %s", run_id, exc)
 
     def _failed(self, run_id: int, reason: str) -> None:
         self.failures[run_id] = reason
@@ -262,6 +283,7 @@ class DeliveryService:
             self.outbox.set_run_state(run_id, "failed")
         except Exception as exc:
             log.warning("run %s: state not recorded: %s", run_id, exc)
+        self._release(run_id)
 
     # Refusals
 
@@ -300,6 +322,8 @@ class DeliveryService:
             thread.join(max(deadline - time.monotonic(), 0.0))
         for run_id in self.shared.open_runs():
             self._settle_quietly(run_id)
+            self._release(run_id)
+        self.leases.close()
 
     def _settle_quietly(self, run_id: int) -> None:
         try:

@@ -25,13 +25,10 @@ class State:
     cache: dict[str, Any] = field(default_factory=dict)
 
     def live(self, item: dict[str, Any]) -> dict[str, Any]:
-        """A run as stored, with its true state: the stored one says "running" for a run whose
-        process died too. One of ours we know; one of another process (a CLI run on the same
-        db) counts as running while it shows activity."""
+        """A run with its true state: the queries read it from the run's lease (running while a
+        live process owns it, whichever process); ours count as running until settled."""
         if self.service.running(item["id"]):
             item["state"] = "running"
-        elif item["state"] == "running" and not self.queries.active(item["id"]):
-            item["state"] = "interrupted"
         reason = self.service.failures.get(item["id"])
         if reason is not None and item["state"] == "failed":
             item["error"] = reason

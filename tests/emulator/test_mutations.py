@@ -14,7 +14,8 @@ from emulator.core import catalogue, inject, lifecycle, mutations
 from emulator.core.scenario import plan
 from emulator.core.vendor import encode
 from emulator.readers import schemas
-from emulator.readers.scenario_reader import applies, parse
+from emulator.readers.scenario_checks import applies
+from emulator.readers.scenario_reader import parse
 
 TYPES = [pytest.param(et, id=f"{et.vendor}-{et.name}") for et in catalogue.event_types()]
 URL = "http://127.0.0.1:9/hooks/"

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from emulator.core import catalogue, inject, lifecycle
 from emulator.core.errors import ConfigError
 from emulator.core.scenario import plan
-from emulator.readers.scenario_reader import applies, parse
+from emulator.readers.scenario_checks import applies
+from emulator.readers.scenario_reader import parse
 from tests.emulator.test_scenario import check_lives
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

@@ -19,7 +19,7 @@ from emulator.core import catalogue, inject
 from emulator.core.scenario import plan
 from emulator.readers import scenario_schema, schemas
 from emulator.readers.loader import load_scenario as load
-from emulator.readers.scenario_reader import applies
+from emulator.readers.scenario_checks import applies
 from tests.scenarios.test_bad_scenarios import BAD
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,99 @@
+"""The outbox's tables, and the columns an older outbox file gains when it is opened."""
+
+from __future__ import annotations
+
+import sqlite3
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL,
+    created_at   REAL NOT NULL,
+    settings     TEXT NOT NULL,
+    source       TEXT,
+    state        TEXT NOT NULL DEFAULT 'running',
+    plan         TEXT,
+    planned      INTEGER NOT NULL DEFAULT 0,
+    plan_digest  TEXT NOT NULL DEFAULT '',
+    plan_total   INTEGER,
+    owner_pid    INTEGER,
+    owner_host   TEXT,
+    heartbeat_at REAL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id           INTEGER PRIMARY KEY,
+    run_id       INTEGER NOT NULL REFERENCES runs(id),
+    vendor       TEXT NOT NULL,
+    event_type   TEXT NOT NULL,
+    coupon_key   TEXT NOT NULL,
+    dedupe_keys  TEXT NOT NULL,
+    body         BLOB NOT NULL,
+    label        TEXT NOT NULL DEFAULT '',
+    status       TEXT NOT NULL DEFAULT 'pending',
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    retry_counts TEXT NOT NULL DEFAULT '{}',
+    due_at       REAL NOT NULL,
+    last_status  INTEGER,
+    last_error   TEXT,
+    created_at   REAL NOT NULL,
+    updated_at   REAL NOT NULL,
+    seq          INTEGER
+);
+CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(run_id, due_at) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS deliveries_by_run ON deliveries(run_id, status);
+CREATE TABLE IF NOT EXISTS attempts (
+    id               INTEGER PRIMARY KEY,
+    delivery_id      INTEGER NOT NULL REFERENCES deliveries(id),
+    number           INTEGER NOT NULL,
+    started_at       REAL NOT NULL,
+    duration_ms      REAL NOT NULL,
+    method           TEXT NOT NULL,
+    url              TEXT NOT NULL,
+    request_headers  TEXT NOT NULL,
+    status           INTEGER,
+    response_headers TEXT,
+    response_body    TEXT,
+    error            TEXT,
+    outcome          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attempts_by_delivery ON attempts(delivery_id);
+"""
+
+# Columns added since the first outbox files: a run's plan identity and progress (a run without
+# ``plan`` was stored whole before delivery, so it has nothing to re-derive), its lease, and each
+# delivery's place in its plan.
+ADDED = {
+    "runs": (
+        ("plan", "TEXT"),
+        ("planned", "INTEGER NOT NULL DEFAULT 0"),
+        ("plan_digest", "TEXT NOT NULL DEFAULT ''"),
+        ("plan_total", "INTEGER"),
+        ("owner_pid", "INTEGER"),
+        ("owner_host", "TEXT"),
+        ("heartbeat_at", "REAL"),
+    ),
+    "deliveries": (("seq", "INTEGER"),),
+}
+
+
+def create(db: sqlite3.Connection) -> None:
+    """Create the tables, or add what an older file lacks; safe with several processes at once."""
+    db.executescript(SCHEMA)
+    if not _missing(db):
+        return
+    db.execute("BEGIN IMMEDIATE")  # one process adds the columns; the others then find them
+    try:
+        for table, column, kind in _missing(db):
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _missing(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    out = []
+    for table, columns in ADDED.items():
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        out += [(table, name, kind) for name, kind in columns if name not in have]
+    return out
