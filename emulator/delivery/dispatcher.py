@@ -21,13 +21,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from emulator.core import catalogue, policy
+from emulator.core import catalogue
 from emulator.core.errors import EmulatorError
-from emulator.core.policy import DELIVERED, FAILED, PENDING
 from emulator.delivery import injected
-from emulator.delivery.breaker import DEACTIVATED
 from emulator.delivery.clock import SYSTEM, Clock
-from emulator.delivery.endpoint import VERIFY_METHOD, Endpoint, verification_verdict
+from emulator.delivery.endpoint import VERIFY_METHOD, Endpoint
 from emulator.delivery.http11 import Response, ResponseReader, request_bytes
 from emulator.delivery.judging import (
     DELIVERY,
@@ -36,15 +34,12 @@ from emulator.delivery.judging import (
     Exchange,
     Ledger,
     Progress,
-    attempt_row,
-    interim,
-    judge,
-    settled,
 )
 from emulator.delivery.lanes import Lane
 from emulator.delivery.outbox import RESPONSE_BODY_LIMIT, Outbox
-from emulator.delivery.records import Delivery, Update
+from emulator.delivery.records import Delivery
 from emulator.delivery.scheduler import Scheduler
+from emulator.delivery.verdicts import Verdicts
 from emulator.delivery.wire import Connection, EarlyAnswer, WireError
 from emulator.readers.config import tls_context
 
@@ -55,7 +50,7 @@ __all__ = ["DEFAULT_WORKERS", "Dispatcher", "Progress"]
 DEFAULT_WORKERS = 8
 
 
-class Dispatcher:
+class Dispatcher(Verdicts):
     """Delivers a run's deliveries to their targets per the settings' profiles and rules.
 
     Use: ``start()``, ``submit(...)`` from the producing thread as deliveries are stored, then
@@ -420,115 +415,3 @@ class Dispatcher:
                 self._selector.unregister(conn.sock)
             conn.watching = 0
         conn.close()
-
-    # Verdicts
-
-    def _interim(self, exchange: Exchange, response: Response | None, error: str) -> None:
-        attempt, update = interim(exchange, response, error)
-        self.ledger.record(attempt, update, retry=False)
-
-    def _answered(
-        self, exchange: Exchange, response: Response | None, kind: str | None, error: str | None
-    ) -> None:
-        if exchange.kind == VERIFY:
-            self._verified(exchange, response, kind, error)
-            return
-        if exchange.kind == PING:
-            self._pinged(exchange, response, error)
-            return
-        now = self.clock.now()
-        attempt, update = judge(exchange, response, kind, error, exchange.lane.scale, now)
-        self.ledger.record(attempt, update)
-        delivery = exchange.delivery
-        exchange.lane.count(update.status == DELIVERED, now, delivery, self.progress)
-        if update.status == PENDING:
-            delivery.attempts = update.attempts
-            delivery.retry_counts = dict(update.retry_counts)
-            delivery.due_at = update.due_at
-            self.scheduler.retry(delivery)
-        else:
-            self._finished(delivery, update.status)
-
-    def _verified(
-        self, exchange: Exchange, response: Response | None, kind: str | None, error: str | None
-    ) -> None:
-        """The verification GET's answer: the lane opens, or every delivery it held takes the
-        failure as its own try and follows its retry rules (so the GET is asked again before
-        the first retry); one failed GET never settles the run."""
-        lane, now = exchange.lane, self.clock.now()
-        lane.verifying = False
-        status = None if response is None else response.status
-        passed, reason = verification_verdict(lane.target, status, error)
-        lane.count(passed, now, exchange.delivery, self.progress)
-        if passed:
-            lane.verified = True
-            self.ledger.record(attempt_row(exchange, response, None, "verified", 0), None)
-            return  # what it held goes out as workers free up: no burst
-        held = list(lane.held)
-        lane.held.clear()
-        self._held -= len(held)
-        if exchange.delivery not in held:  # its subject was settled meanwhile: log the GET alone
-            self.ledger.record(attempt_row(exchange, response, error, PENDING, 0), None)
-        for delivery in held:
-            verdict = policy.judge(
-                lane.target.retry, _never, status, kind or "connection", delivery.retry_counts
-            )
-            why = f"{reason} ({verdict.reason})"
-            row = None
-            if delivery is exchange.delivery:
-                row = attempt_row(exchange, response, error or why, verdict.status, 0)
-            due = now + (verdict.delay or 0) * lane.scale
-            update = Update(delivery.id, verdict.status, delivery.attempts, verdict.retry_counts,
-                            due, status, why)  # fmt: skip
-            self.ledger.record(row, update)
-            if verdict.status == PENDING:
-                delivery.retry_counts, delivery.due_at = dict(verdict.retry_counts), due
-                self.scheduler.retry(delivery)
-            else:
-                self._finished(delivery, verdict.status)
-
-    def _pinged(self, exchange: Exchange, response: Response | None, error: str | None) -> None:
-        lane, now = exchange.lane, self.clock.now()
-        breaker = lane.breaker
-        assert breaker is not None
-        ok = response is not None and response.status == 200
-        state = breaker.pinged(ok, now)
-        self.progress.breakers[lane.target.vendor] = breaker.describe()
-        total = len(breaker.policy.pings)
-        note = f"circuit breaker ping {breaker.pings} of {total}: webhook {breaker.describe()}"
-        outcome = "verified" if ok else FAILED if state == DEACTIVATED else PENDING
-        self.ledger.record(attempt_row(exchange, response, error or note, outcome, 0), None)
-
-    def _unsendable(self, exchange: Exchange, reason: str) -> None:
-        """A request that cannot be written (a header outside latin-1, a Digest challenge we cannot
-        answer): that delivery's failure, named; nothing was sent."""
-        lane = exchange.lane
-        if exchange.kind == VERIFY:
-            lane.verifying = False
-        if exchange.kind == PING and lane.breaker is not None:
-            lane.breaker.pinging = False
-            lane.breaker.next_ping = None
-            lane.breaker.state = DEACTIVATED
-        delivery = exchange.delivery
-        if exchange.kind != DELIVERY and delivery in lane.held:
-            lane.held.remove(delivery)
-            self._held -= 1
-        elif exchange.kind != DELIVERY:
-            return
-        self._fail(delivery, f"cannot send this request: {reason}")
-
-    def _fail(self, delivery: Delivery, reason: str) -> None:
-        self.ledger.record(None, settled(delivery, FAILED, None, reason))
-        self._finished(delivery, FAILED)
-
-    def _finished(self, delivery: Delivery, status: str) -> None:
-        self.scheduler.finished(delivery)
-        if self._on_final is not None:
-            self._finals.append((delivery, status))
-        with self._counts:
-            self._unfinished[delivery.vendor] -= 1
-
-
-def _never(status: int) -> bool:
-    """A verification GET that failed: no status makes it a success after the fact."""
-    return False

@@ -1,10 +1,15 @@
-"""Bounds on the times, waits and sizes a document may ask for: a value past them would
-overflow a date or exhaust memory at run time, so it is refused where it is written."""
+"""Bounds on what a document may ask for: times, waits and sizes (a value past them would overflow
+a date or exhaust memory at run time) and the events a plan may hold (so a 100-byte file cannot
+cost hours); each is refused where it is written."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from emulator.core.errors import ConfigError
 
 if TYPE_CHECKING:
     import yaml
@@ -44,3 +49,43 @@ def body_size(reader: Any, node: yaml.Node, path: str, value: int) -> int:
             f"({MAX_BODY_BYTES} bytes)",
         )  # fmt: skip
     return value
+
+
+# The most events a plan may hold.
+MAX_EVENTS_VAR = "COUPON_EMULATOR_MAX_EVENTS"
+DEFAULT_MAX_EVENTS = 100_000_000
+
+
+def most_events(loaded: Any) -> int:
+    """The most events ``loaded`` (``emulator.readers.loader.Loaded``) can plan: every step taken, at its most repetitions."""
+    if loaded.scenario is None:
+        assert loaded.events is not None
+        return loaded.events.total
+    from emulator.core import inject
+
+    total = 0
+    for flow in loaded.scenario.flows:
+        per_coupon = 0
+        for step in flow.steps:
+            extra = sum(1 for kind in step.inject if kind in inject.NOT_A_STEP)
+            per_coupon += step.repeat[1] * (1 + extra)
+        total += flow.coupons * per_coupon
+    return total
+
+
+def check_plan_size(
+    loaded: Any, env: Mapping[str, str] | None, max_events: int | None = None
+) -> None:
+    """Refuse a plan that may hold more than ``max_events`` events (exit 2, or 422)."""
+    limit = max_events
+    if limit is None:
+        text = (os.environ if env is None else env).get(MAX_EVENTS_VAR, "")
+        limit = int(text) if text.strip().isdigit() else DEFAULT_MAX_EVENTS
+    most = most_events(loaded)
+    if most > limit:
+        where = f"raise it with {MAX_EVENTS_VAR}" if max_events is None else "the service's limit"
+        raise ConfigError(
+            f"this plans up to {most:,} events, more than the limit of {limit:,} per run "
+            f"({where}); lower coupons:, repeat: or count:",
+            source=loaded.source.name,
+        )

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from emulator.core import catalogue
 from emulator.core.errors import ConfigError, UsageError
 from emulator.core.plan import PlannedEvent, builder_extras, simple_plan
-from emulator.readers import config
+from emulator.readers import bounds, config
 
 if TYPE_CHECKING:
     import yaml
@@ -353,7 +353,7 @@ def plan(
     """
     document = read(source)
     loaded = parse(document, layers.env)
-    check_plan_size(loaded, layers.env, max_events)
+    bounds.check_plan_size(loaded, layers.env, max_events)
     what = "the flows use" if loaded.kind == "scenario" else "the events name"
     merged, raw = settings(loaded.own, loaded.vendors, layers, loaded.source.name, what)
     chosen = loaded.seed if seed is None else seed
@@ -384,47 +384,6 @@ def replan(
     stored = Layers(config=settings_raw, config_source=f"{source} (settings stored with the run)",
                     env=env)  # fmt: skip
     return plan(Source.stored(source, text), stored, seed=seed, start=start)
-
-
-# Bounds: the most events a plan may hold, so a 100-byte file cannot cost hours.
-
-MAX_EVENTS_VAR = "COUPON_EMULATOR_MAX_EVENTS"
-DEFAULT_MAX_EVENTS = 100_000_000
-
-
-def most_events(loaded: Loaded) -> int:
-    """The most events ``loaded`` can plan: every step taken, at its most repetitions."""
-    if loaded.scenario is None:
-        assert loaded.events is not None
-        return loaded.events.total
-    from emulator.core import inject
-
-    total = 0
-    for flow in loaded.scenario.flows:
-        per_coupon = 0
-        for step in flow.steps:
-            extra = sum(1 for kind in step.inject if kind in inject.NOT_A_STEP)
-            per_coupon += step.repeat[1] * (1 + extra)
-        total += flow.coupons * per_coupon
-    return total
-
-
-def check_plan_size(
-    loaded: Loaded, env: Mapping[str, str] | None, max_events: int | None = None
-) -> None:
-    """Refuse a plan that may hold more than ``max_events`` events (exit 2, or 422)."""
-    limit = max_events
-    if limit is None:
-        text = (os.environ if env is None else env).get(MAX_EVENTS_VAR, "")
-        limit = int(text) if text.strip().isdigit() else DEFAULT_MAX_EVENTS
-    most = most_events(loaded)
-    if most > limit:
-        where = f"raise it with {MAX_EVENTS_VAR}" if max_events is None else "the service's limit"
-        raise ConfigError(
-            f"this plans up to {most:,} events, more than the limit of {limit:,} per run "
-            f"({where}); lower coupons:, repeat: or count:",
-            source=loaded.source.name,
-        )
 
 
 def _events(
