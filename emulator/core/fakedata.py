@@ -8,13 +8,19 @@ dictionary look-ups once warm.
 
 from __future__ import annotations
 
+import math
 import random
 import zlib
+from bisect import bisect
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
+from itertools import accumulate
+from typing import Any
 
 from faker import Faker
+from faker.generator import Generator
 
 from emulator.core.values import EPOCH
 
@@ -111,8 +117,12 @@ class FakeData:
         self._memo: dict[tuple[str, int], object] = {}
 
     @cached_property
-    def _faker(self) -> Faker:
-        return Faker(self.locale)
+    def _faker(self) -> Generator:
+        # The locale's generator itself: the proxy in front of it costs a lookup per call.
+        generator = Faker(self.locale).factories[0]
+        for provider in generator.get_providers():
+            _quicken(provider)
+        return generator
 
     def _entry(self, pool: str, index: int, make):
         key = (pool, index)
@@ -196,3 +206,39 @@ def _make_site_name(f: Faker) -> str:
 
 def _make_location(f: Faker) -> str:
     return f"{f.last_name()} {f.random_element(('Store', 'Shop', 'Kitchen', 'Cafe'))} #{f.random_int(1, 999)}"
+
+
+def _quicken(provider: Any) -> None:
+    """Faker's ``random_elements`` for one element, with the same draws and the same result.
+
+    Faker re-reads a weighted table's weights and sums them on every call (thousands of names, a
+    pool entry draws a dozen): here the running sums are made once per table, then one
+    ``random()`` picks an entry exactly as ``random.choices(keys, weights, k=1)`` does. Anything
+    else (several elements, unique samples, unweighted sets) goes to Faker's own method.
+    """
+    slow = provider.random_elements
+    generator = provider.generator
+    weighting = provider.__use_weighting__
+    tables: dict[int, tuple[Any, tuple, list[float], float, int]] = {}
+
+    def random_elements(elements=("a", "b", "c"), length=None, unique=False, use_weighting=None):
+        if length == 1 and not unique:
+            kind = type(elements)
+            if kind is OrderedDict and (weighting if use_weighting is None else use_weighting):
+                table = tables.get(id(elements))
+                if table is None or table[0] is not elements:
+                    keys = tuple(elements.keys())
+                    sums = list(accumulate(elements.values()))
+                    total = sums[-1] + 0.0 if sums else 0.0
+                    # random.choices refuses a zero or infinite total: Faker's method says so.
+                    usable = total > 0.0 and math.isfinite(total)
+                    table = (elements, keys, sums, total if usable else 0.0, len(keys) - 1)
+                    tables[id(elements)] = table
+                _, keys, sums, total, hi = table
+                if total:
+                    return [keys[bisect(sums, generator.random.random() * total, 0, hi)]]
+            elif kind is tuple or kind is list or kind is str:
+                return [generator.random.choice(elements)]
+        return slow(elements, length, unique, use_weighting)
+
+    provider.random_elements = random_elements
