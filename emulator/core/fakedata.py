@@ -22,7 +22,7 @@ from typing import Any
 from faker import Faker
 from faker.generator import Generator
 
-from emulator.core.values import EPOCH
+from emulator.core.values import EPOCH, randint
 
 POOL_SIZE = 4096
 # People are 18 to 80 years old on this date. A pool entry is made once, without any event time, so
@@ -114,7 +114,7 @@ class FakeData:
         self.seed = seed
         self.locale = locale
         self.size = size
-        self._memo: dict[tuple[str, int], object] = {}
+        self._pools: dict[str, list] = {}
 
     @cached_property
     def _faker(self) -> Generator:
@@ -125,16 +125,18 @@ class FakeData:
         return generator
 
     def _entry(self, pool: str, index: int, make):
-        key = (pool, index)
-        value = self._memo.get(key)
+        entries = self._pools.get(pool)
+        if entries is None:
+            entries = self._pools[pool] = [None] * self.size
+        value = entries[index]
         if value is None:
             faker = self._faker
             faker.seed_instance(zlib.crc32(f"{self.seed}:{pool}:{index}".encode()))
-            value = self._memo[key] = make(faker)
+            value = entries[index] = make(faker)
         return value
 
     def _pick(self, rng: random.Random, pool: str, make):
-        return self._entry(pool, rng.randrange(self.size), make)
+        return self._entry(pool, randint(rng, 0, self.size - 1), make)  # rng.randrange(size)
 
     def person(self, rng: random.Random) -> Person:
         return self._pick(rng, "person", _make_person)
@@ -155,24 +157,27 @@ class FakeData:
         percent = rng.choice((5, 10, 15, 20, 25, 30, 50))
         amount = rng.choice((1, 2, 3, 5, 10, 15, 20))
         product = rng.choice(PRODUCTS)
-        name = rng.choice(
-            (
-                f"{percent}% off your next {product}",
-                f"${amount} off any {product}",
-                f"Free {product} with any purchase",
-                f"Buy one {product}, get one free",
-            )
-        )
+        # rng.choice of the four names, only the chosen one written out.
+        name = _OFFER_NAMES[randint(rng, 0, 3)].format(percent, amount, product)
         return Offer(name=name, percent=percent, amount=amount, product=product)
 
     def menu_item(self, rng: random.Random) -> MenuItem:
-        return MenuItem(*rng.choice(MENU))
+        return rng.choice(_MENU_ITEMS)
 
     def redemption_error(self, rng: random.Random) -> str:
         return rng.choice(REDEMPTION_ERRORS)
 
 
-def _make_person(f: Faker) -> Person:
+_OFFER_NAMES = (
+    "{0}% off your next {2}",
+    "${1} off any {2}",
+    "Free {2} with any purchase",
+    "Buy one {2}, get one free",
+)
+_MENU_ITEMS = tuple(MenuItem(*row) for row in MENU)  # frozen: one of each serves every coupon
+
+
+def _make_person(f: Generator) -> Person:
     first, last = f.first_name(), f.last_name()
     domain = f.free_email_domain()
     return Person(
@@ -187,7 +192,7 @@ def _make_person(f: Faker) -> Person:
     )
 
 
-def _birthday(f: Faker) -> date:
+def _birthday(f: Generator) -> date:
     """A date of birth for an age of MIN_AGE to MAX_AGE on AGES_AS_OF.
 
     Faker's date_of_birth with AGES_AS_OF for today: the same bounds (up to the day before the
@@ -199,12 +204,12 @@ def _birthday(f: Faker) -> date:
     return born if born != oldest else born + timedelta(days=1)
 
 
-def _make_site_name(f: Faker) -> str:
+def _make_site_name(f: Generator) -> str:
     word = f.last_name()
     return f.random_element((f"{word} Rewards", f"{word} Coffee Club", f"{word} Deals Hub"))
 
 
-def _make_location(f: Faker) -> str:
+def _make_location(f: Generator) -> str:
     return f"{f.last_name()} {f.random_element(('Store', 'Shop', 'Kitchen', 'Cafe'))} #{f.random_int(1, 999)}"
 
 

@@ -17,7 +17,7 @@ import random
 import re
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from emulator.core import values
 from emulator.core.errors import BuildError
+from emulator.core.frozen import evolve
 from emulator.core.vendor import (
     Context,
     DeliveryProfile,
@@ -120,7 +121,7 @@ class Fabric(Vendor):
 
     def apply(self, event_type: str, coupon: FabricCoupon, ctx: Context) -> FabricCoupon:
         status = _status(event_type)
-        coupon = replace(coupon, last_event=event_type, status=status)
+        coupon = evolve(coupon, last_event=event_type, status=status)
         kind = _redemption_kind(event_type)
         if kind is not None:
             # Lenient: an update or delete of a redemption never created gets one to refer to.
@@ -130,7 +131,7 @@ class Fabric(Vendor):
                 or coupon.redemption_kind != kind
             )
             redemption_id = values.object_id(ctx.rng, ctx.now) if fresh else coupon.redemption_id
-            return replace(
+            return evolve(
                 coupon,
                 redemption_id=redemption_id,
                 redemption_kind=kind,
@@ -140,13 +141,13 @@ class Fabric(Vendor):
             return coupon  # coupon-code events leave the coupon's flags alone
         action = event_type.removeprefix(_COUPON)
         if action == "created":
-            return replace(coupon, enabled=True, active=False, deleted=False)
+            return evolve(coupon, enabled=True, active=False, deleted=False)
         if action == "deleted":
-            return replace(coupon, deleted=True)
+            return evolve(coupon, deleted=True)
         if action in ("enabled", "disabled"):
-            return replace(coupon, enabled=action == "enabled")
+            return evolve(coupon, enabled=action == "enabled")
         if action in ("activated", "deactivated"):
-            return replace(coupon, active=action == "activated")
+            return evolve(coupon, active=action == "activated")
         return coupon
 
     def build(self, event_type: str, coupon: FabricCoupon, ctx: Context) -> dict[str, Any]:
