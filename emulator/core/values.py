@@ -12,7 +12,8 @@ EPOCH = datetime(2026, 1, 15, 9, 30, 0, tzinfo=UTC)
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _INT64_MAX = 2**63 - 1
-_ULID_SHIFTS = tuple(range(125, -1, -5))
+_CROCKFORD_PAIRS = tuple(_CROCKFORD[i >> 5] + _CROCKFORD[i & 31] for i in range(1024))
+_ULID_SHIFTS = tuple(range(120, -1, -10))
 
 
 # The version-4 bits, set as ``uuid.UUID(int=..., version=4)`` sets them: variant RFC 4122 and
@@ -38,7 +39,8 @@ def object_id(rng: random.Random, at: datetime) -> str:
 def ulid(rng: random.Random, at: datetime) -> str:
     """A 26-character ULID (48-bit millisecond time, 80 random bits), as Rebilly's ids carry."""
     value = (int(at.timestamp() * 1000) << 80) | rng.getrandbits(80)
-    return "".join([_CROCKFORD[(value >> shift) & 31] for shift in _ULID_SHIFTS])
+    # Two characters (ten bits) a step: the 26 five-bit digits from the top, as Crockford writes.
+    return "".join([_CROCKFORD_PAIRS[(value >> shift) & 1023] for shift in _ULID_SHIFTS])
 
 
 def randint(rng: random.Random, low: int, high: int) -> int:
