@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from emulator.core import catalogue
 from emulator.core.fakedata import FakeData, Person
+from emulator.core.frozen import evolve
 from emulator.core.vendor import Context, FixedField
 
 KINDS = ("users", "offers", "sites")
@@ -72,7 +72,7 @@ class Holders:
             if not count or not fields:
                 continue
             changes.update(zip(fields, self.shared(slug, kind, rng.randrange(count)), strict=True))
-        return replace(coupon, **changes) if changes else coupon
+        return evolve(coupon, **changes) if changes else coupon
 
     def shared(self, slug: str, kind: str, index: int) -> tuple[Any, ...]:
         """The field values that ``kind`` number ``index`` gives every coupon it holds."""

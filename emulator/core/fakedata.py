@@ -8,15 +8,21 @@ dictionary look-ups once warm.
 
 from __future__ import annotations
 
+import math
 import random
 import zlib
+from bisect import bisect
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
+from itertools import accumulate
+from typing import Any
 
 from faker import Faker
+from faker.generator import Generator
 
-from emulator.core.values import EPOCH
+from emulator.core.values import EPOCH, randint
 
 POOL_SIZE = 4096
 # People are 18 to 80 years old on this date. A pool entry is made once, without any event time, so
@@ -108,23 +114,29 @@ class FakeData:
         self.seed = seed
         self.locale = locale
         self.size = size
-        self._memo: dict[tuple[str, int], object] = {}
+        self._pools: dict[str, list] = {}
 
     @cached_property
-    def _faker(self) -> Faker:
-        return Faker(self.locale)
+    def _faker(self) -> Generator:
+        # The locale's generator itself: the proxy in front of it costs a lookup per call.
+        generator = Faker(self.locale).factories[0]
+        for provider in generator.get_providers():
+            _quicken(provider)
+        return generator
 
     def _entry(self, pool: str, index: int, make):
-        key = (pool, index)
-        value = self._memo.get(key)
+        entries = self._pools.get(pool)
+        if entries is None:
+            entries = self._pools[pool] = [None] * self.size
+        value = entries[index]
         if value is None:
             faker = self._faker
             faker.seed_instance(zlib.crc32(f"{self.seed}:{pool}:{index}".encode()))
-            value = self._memo[key] = make(faker)
+            value = entries[index] = make(faker)
         return value
 
     def _pick(self, rng: random.Random, pool: str, make):
-        return self._entry(pool, rng.randrange(self.size), make)
+        return self._entry(pool, randint(rng, 0, self.size - 1), make)  # rng.randrange(size)
 
     def person(self, rng: random.Random) -> Person:
         return self._pick(rng, "person", _make_person)
@@ -145,31 +157,34 @@ class FakeData:
         percent = rng.choice((5, 10, 15, 20, 25, 30, 50))
         amount = rng.choice((1, 2, 3, 5, 10, 15, 20))
         product = rng.choice(PRODUCTS)
-        name = rng.choice(
-            (
-                f"{percent}% off your next {product}",
-                f"${amount} off any {product}",
-                f"Free {product} with any purchase",
-                f"Buy one {product}, get one free",
-            )
-        )
+        # rng.choice of the four names, only the chosen one written out.
+        name = _OFFER_NAMES[randint(rng, 0, 3)].format(percent, amount, product)
         return Offer(name=name, percent=percent, amount=amount, product=product)
 
     def menu_item(self, rng: random.Random) -> MenuItem:
-        return MenuItem(*rng.choice(MENU))
+        return rng.choice(_MENU_ITEMS)
 
     def redemption_error(self, rng: random.Random) -> str:
         return rng.choice(REDEMPTION_ERRORS)
 
 
-def _make_person(f: Faker) -> Person:
+_OFFER_NAMES = (
+    "{0}% off your next {2}",
+    "${1} off any {2}",
+    "Free {2} with any purchase",
+    "Buy one {2}, get one free",
+)
+_MENU_ITEMS = tuple(MenuItem(*row) for row in MENU)  # frozen: one of each serves every coupon
+
+
+def _make_person(f: Generator) -> Person:
     first, last = f.first_name(), f.last_name()
     domain = f.free_email_domain()
     return Person(
         first_name=first,
         last_name=last,
         email=f"{first}.{last}{f.random_int(1, 99)}@{domain}".lower().replace(" ", ""),
-        phone=f.numerify("##########"),
+        phone=_digits(f, 10),
         birthday=_birthday(f).isoformat(),
         gender=f.random_element(("male", "female", "non-binary")),
         city=f.city(),
@@ -177,7 +192,14 @@ def _make_person(f: Faker) -> Person:
     )
 
 
-def _birthday(f: Faker) -> date:
+def _digits(f: Generator, count: int) -> str:
+    """``f.numerify("#" * count)``: Faker draws ``random.randint(0, 9)`` a ``#``, as here, then
+    looks for its other placeholders; a third of a person's cost went to its regular expressions."""
+    rng = f.random
+    return "".join([str(randint(rng, 0, 9)) for _ in range(count)])
+
+
+def _birthday(f: Generator) -> date:
     """A date of birth for an age of MIN_AGE to MAX_AGE on AGES_AS_OF.
 
     Faker's date_of_birth with AGES_AS_OF for today: the same bounds (up to the day before the
@@ -189,10 +211,46 @@ def _birthday(f: Faker) -> date:
     return born if born != oldest else born + timedelta(days=1)
 
 
-def _make_site_name(f: Faker) -> str:
+def _make_site_name(f: Generator) -> str:
     word = f.last_name()
     return f.random_element((f"{word} Rewards", f"{word} Coffee Club", f"{word} Deals Hub"))
 
 
-def _make_location(f: Faker) -> str:
+def _make_location(f: Generator) -> str:
     return f"{f.last_name()} {f.random_element(('Store', 'Shop', 'Kitchen', 'Cafe'))} #{f.random_int(1, 999)}"
+
+
+def _quicken(provider: Any) -> None:
+    """Faker's ``random_elements`` for one element, with the same draws and the same result.
+
+    Faker re-reads a weighted table's weights and sums them on every call (thousands of names, a
+    pool entry draws a dozen): here the running sums are made once per table, then one
+    ``random()`` picks an entry exactly as ``random.choices(keys, weights, k=1)`` does. Anything
+    else (several elements, unique samples, unweighted sets) goes to Faker's own method.
+    """
+    slow = provider.random_elements
+    generator = provider.generator
+    weighting = provider.__use_weighting__
+    tables: dict[int, tuple[Any, tuple, list[float], float, int]] = {}
+
+    def random_elements(elements=("a", "b", "c"), length=None, unique=False, use_weighting=None):
+        if length == 1 and not unique:
+            kind = type(elements)
+            if kind is OrderedDict and (weighting if use_weighting is None else use_weighting):
+                table = tables.get(id(elements))
+                if table is None or table[0] is not elements:
+                    keys = tuple(elements.keys())
+                    sums = list(accumulate(elements.values()))
+                    total = sums[-1] + 0.0 if sums else 0.0
+                    # random.choices refuses a zero or infinite total: Faker's method says so.
+                    usable = total > 0.0 and math.isfinite(total)
+                    table = (elements, keys, sums, total if usable else 0.0, len(keys) - 1)
+                    tables[id(elements)] = table
+                _, keys, sums, total, hi = table
+                if total:
+                    return [keys[bisect(sums, generator.random.random() * total, 0, hi)]]
+            elif kind is tuple or kind is list or kind is str:
+                return [generator.random.choice(elements)]
+        return slow(elements, length, unique, use_weighting)
+
+    provider.random_elements = random_elements

@@ -47,17 +47,19 @@ def simple_plan(
     ctx = Context.from_seed(seed, now=start, links_base=links_base)
     ctx.extras = dict(extras or {})
     clock = 0.0
+    last: float | None = None
     n = 0
     for slug, name, count, every in items:
-        et = catalogue.event_type(slug, name)
+        name = catalogue.event_type(slug, name).name
         vendor = catalogue.vendor(slug)
+        new_coupon, apply, build = vendor.new_coupon, vendor.apply, vendor.build
         for i in range(count):
             if i:
                 clock += every
-            ctx.now = start + timedelta(seconds=clock)
-            coupon = vendor.apply(et.name, vendor.new_coupon(ctx), ctx)
-            body = vendor.build(et.name, coupon, ctx)
-            yield PlannedEvent(slug, et.name, f"{slug}:{n}", body, due=clock)
+            if clock != last:  # events due together share one instant
+                ctx.now, last = start + timedelta(seconds=clock), clock
+            body = build(name, apply(name, new_coupon(ctx), ctx), ctx)
+            yield PlannedEvent(slug, name, f"{slug}:{n}", body, due=clock)
             n += 1
 
 

@@ -13,7 +13,7 @@ import hashlib
 import heapq
 import random
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from emulator.core import catalogue, coupons, inject, lifecycle
 from emulator.core.errors import BuildError
 from emulator.core.fakedata import FakeData
+from emulator.core.frozen import evolve
 from emulator.core.mutations import Schema
 from emulator.core.plan import PlannedEvent
 from emulator.core.values import EPOCH
@@ -338,7 +339,7 @@ class _Planner:
 
 
 def _at(planned: PlannedEvent, base: float) -> PlannedEvent:
-    return replace(planned, due=base + planned.due)
+    return evolve(planned, due=base + planned.due)
 
 
 def _join(label: str, kind: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import string
-import uuid
 from datetime import UTC, datetime, timedelta
 
 # The default clock of `sample` and the tests: a fixed instant, so that output never depends on when
@@ -13,11 +12,23 @@ EPOCH = datetime(2026, 1, 15, 9, 30, 0, tzinfo=UTC)
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _INT64_MAX = 2**63 - 1
+_CROCKFORD_PAIRS = tuple(_CROCKFORD[i >> 5] + _CROCKFORD[i & 31] for i in range(1024))
+_ULID_SHIFTS = tuple(range(120, -1, -10))
+
+
+# The version-4 bits, set as ``uuid.UUID(int=..., version=4)`` sets them: variant RFC 4122 and
+# version 4 over 128 random bits.
+_UUID_KEEP = ~((0xC000 << 48) | (0xF000 << 64)) & (2**128 - 1)
+_UUID_SET = (0x8000 << 48) | (4 << 76)
 
 
 def uuid4(rng: random.Random) -> str:
-    """A version-4 UUID whose random bits come from ``rng``."""
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    """A version-4 UUID whose random bits come from ``rng``.
+
+    ``str(uuid.UUID(int=rng.getrandbits(128), version=4))`` without making the UUID object.
+    """
+    h = f"{rng.getrandbits(128) & _UUID_KEEP | _UUID_SET:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def object_id(rng: random.Random, at: datetime) -> str:
@@ -28,30 +39,50 @@ def object_id(rng: random.Random, at: datetime) -> str:
 def ulid(rng: random.Random, at: datetime) -> str:
     """A 26-character ULID (48-bit millisecond time, 80 random bits), as Rebilly's ids carry."""
     value = (int(at.timestamp() * 1000) << 80) | rng.getrandbits(80)
-    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+    # Two characters (ten bits) a step: the 26 five-bit digits from the top, as Crockford writes.
+    return "".join([_CROCKFORD_PAIRS[(value >> shift) & 1023] for shift in _ULID_SHIFTS])
+
+
+def randint(rng: random.Random, low: int, high: int) -> int:
+    """``rng.randint(low, high)``: the same single draw, without ``randrange``'s argument checks
+    (a few draws a field of every body make them count)."""
+    if high < low:
+        return rng.randint(low, high)  # raises as randint does
+    return low + rng._randbelow(high - low + 1)  # type: ignore[attr-defined]
 
 
 def int_id(rng: random.Random, low: int, high: int = _INT64_MAX) -> int:
     """A positive integer id in [low, high]; Punchh's ids are int64."""
-    return rng.randint(low, high)
+    return randint(rng, low, high)
 
 
 def code(
     rng: random.Random, length: int, alphabet: str = string.ascii_uppercase + string.digits
 ) -> str:
     """A redemption code of ``length`` characters from ``alphabet``."""
-    return "".join(rng.choice(alphabet) for _ in range(length))
+    if not alphabet:  # rng.choice's error, when a character is asked for
+        return "".join(rng.choice(alphabet) for _ in range(length))
+    pick, n = rng._randbelow, len(alphabet)  # type: ignore[attr-defined]  # rng.choice's draw
+    return "".join([alphabet[pick(n)] for _ in range(length)])
 
 
 def iso_millis(at: datetime) -> str:
     """``2026-01-15T09:30:00.000Z``: ISO 8601 in UTC with milliseconds and a ``Z``."""
-    at = at.astimezone(UTC)
-    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+    if at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
+    if at.year < 1000:  # strftime writes such a year without leading zeros; isoformat with them
+        return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+    # isoformat truncates to milliseconds, as microsecond // 1000 does.
+    return at.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def iso_seconds(at: datetime) -> str:
     """``2026-01-15T09:30:00Z``: ISO 8601 in UTC, whole seconds, a ``Z``."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
+    if at.year < 1000:  # strftime writes such a year without leading zeros; isoformat with them
+        return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return at.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def epoch_seconds(at: datetime) -> int:
@@ -66,11 +97,11 @@ def epoch_millis(at: datetime) -> int:
 
 def earlier(at: datetime, rng: random.Random, max_days: int) -> datetime:
     """A whole-second instant up to ``max_days`` days before ``at``."""
-    return (at - timedelta(seconds=rng.randint(60, max_days * 86400))).replace(microsecond=0)
+    seconds = randint(rng, 60, max_days * 86400)
+    return (at - timedelta(seconds=seconds)).replace(microsecond=0)
 
 
 def later(at: datetime, rng: random.Random, min_days: int, max_days: int) -> datetime:
     """A whole-second instant between ``min_days`` and ``max_days`` days after ``at``."""
-    return (at + timedelta(seconds=rng.randint(min_days * 86400, max_days * 86400))).replace(
-        microsecond=0
-    )
+    seconds = randint(rng, min_days * 86400, max_days * 86400)
+    return (at + timedelta(seconds=seconds)).replace(microsecond=0)

@@ -334,6 +334,10 @@ def single(vendor: str, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return dict(bodies[0])
 
 
+# json.dumps with these options makes an encoder per call; one made once writes the same text.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def encode(body: Mapping[str, Any]) -> bytes:
     """The wire bytes of a body: compact JSON in UTF-8, keys in the order the builder set them."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return _JSON(body).encode()

@@ -17,14 +17,16 @@ import random
 import re
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
 from emulator.core import values
 from emulator.core.errors import BuildError
+from emulator.core.frozen import evolve
 from emulator.core.vendor import (
     Context,
     DeliveryProfile,
@@ -120,7 +122,7 @@ class Fabric(Vendor):
 
     def apply(self, event_type: str, coupon: FabricCoupon, ctx: Context) -> FabricCoupon:
         status = _status(event_type)
-        coupon = replace(coupon, last_event=event_type, status=status)
+        changes: dict[str, Any] = {"last_event": event_type, "status": status}
         kind = _redemption_kind(event_type)
         if kind is not None:
             # Lenient: an update or delete of a redemption never created gets one to refer to.
@@ -130,24 +132,22 @@ class Fabric(Vendor):
                 or coupon.redemption_kind != kind
             )
             redemption_id = values.object_id(ctx.rng, ctx.now) if fresh else coupon.redemption_id
-            return replace(
-                coupon,
+            changes.update(
                 redemption_id=redemption_id,
                 redemption_kind=kind,
                 redemption_deleted=status == "DELETED",
             )
-        if not event_type.startswith(_COUPON):
-            return coupon  # coupon-code events leave the coupon's flags alone
-        action = event_type.removeprefix(_COUPON)
-        if action == "created":
-            return replace(coupon, enabled=True, active=False, deleted=False)
-        if action == "deleted":
-            return replace(coupon, deleted=True)
-        if action in ("enabled", "disabled"):
-            return replace(coupon, enabled=action == "enabled")
-        if action in ("activated", "deactivated"):
-            return replace(coupon, active=action == "activated")
-        return coupon
+        elif event_type.startswith(_COUPON):  # coupon-code events leave the coupon's flags alone
+            action = event_type.removeprefix(_COUPON)
+            if action == "created":
+                changes.update(enabled=True, active=False, deleted=False)
+            elif action == "deleted":
+                changes["deleted"] = True
+            elif action in ("enabled", "disabled"):
+                changes["enabled"] = action == "enabled"
+            elif action in ("activated", "deactivated"):
+                changes["active"] = action == "activated"
+        return evolve(coupon, **changes)
 
     def build(self, event_type: str, coupon: FabricCoupon, ctx: Context) -> dict[str, Any]:
         status = _status(event_type)
@@ -186,7 +186,13 @@ class Fabric(Vendor):
             "subject": None,
             "data": data,
         }
-        return envelope(event_type, coupon.tenant_id, [event])
+        # envelope() without its copy: the event is the body's own.
+        return {
+            "specversion": SPECVERSION,
+            "type": event_type,
+            "tenantid": coupon.tenant_id,
+            "events": [event],
+        }
 
     def dedupe_keys(self, body: Mapping[str, Any]) -> tuple[str, ...]:
         return tuple(str(event["id"]) for event in body["events"])
@@ -238,8 +244,21 @@ def envelope(event_type: str, tenant: str, events: Sequence[Mapping[str, Any]]) 
         "specversion": SPECVERSION,
         "type": event_type,
         "tenantid": tenant,
-        "events": [copy.deepcopy(dict(e)) for e in events],
+        "events": [_copied(dict(e)) for e in events],
     }
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of JSON data, as ``copy.deepcopy`` makes it (which costs several times more);
+    anything but dicts, lists and scalars goes to ``copy.deepcopy``."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _copied(v) for k, v in value.items()}
+    if kind is list:
+        return [_copied(v) for v in value]
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 def merge(bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -272,7 +291,12 @@ def tenant_id(ctx: Context) -> str:
         if not isinstance(given, str) or not _OBJECT_ID.match(given):
             raise BuildError(f"{TENANT_EXTRA} must be 24 lowercase hex digits, got {given!r}")
         return given
-    rng = random.Random(f"{SLUG}:tenant:{ctx.fake.seed}")
+    return _drawn_tenant(ctx.fake.seed)
+
+
+@lru_cache(maxsize=64, typed=True)  # one per seed, asked for by every coupon of a run
+def _drawn_tenant(seed: int) -> str:
+    rng = random.Random(f"{SLUG}:tenant:{seed}")
     signed_up = values.EPOCH - timedelta(seconds=rng.randint(30 * 86400, 3 * 365 * 86400))
     return values.object_id(rng, signed_up)
 

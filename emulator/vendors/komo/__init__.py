@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from emulator.core import values
 from emulator.core.errors import BuildError
 from emulator.core.fakedata import Person
+from emulator.core.frozen import evolve
 from emulator.core.vendor import (
     Context,
     DeliveryProfile,
@@ -140,7 +141,7 @@ class Komo(Vendor):
         except KeyError:
             raise BuildError(f"komo has no event type {event_type!r}") from None
         error = ctx.fake.redemption_error(ctx.rng) if event_type == FAILED else None
-        return replace(coupon, status=status, redemption_error=error)
+        return evolve(coupon, status=status, redemption_error=error)
 
     def build(self, event_type: str, coupon: KomoCoupon, ctx: Context) -> dict[str, Any]:
         if event_type not in _STATUS:

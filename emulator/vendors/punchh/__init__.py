@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
 from emulator.core import values
 from emulator.core.errors import BuildError
 from emulator.core.fakedata import Person
+from emulator.core.frozen import evolve
 from emulator.core.vendor import (
     CircuitBreaker,
     Context,
@@ -125,7 +125,7 @@ class Punchh(Vendor):
         if event_type in (UNLOCK, DISCOUNT):
             # Issuance makes a fresh, unredeemed coupon of the announced type.
             kind = "unlock" if event_type == UNLOCK else "discount"
-            return replace(
+            return evolve(
                 coupon,
                 **draw.UNREDEEMED,
                 coupon_type=kind,
@@ -134,7 +134,7 @@ class Punchh(Vendor):
                 updated_at=now,
             )
         if event_type == VOID:
-            return replace(coupon, status=status, updated_at=now)
+            return evolve(coupon, status=status, updated_at=now)
         return draw.redeem(coupon, ctx, now)
 
     def build(self, event_type: str, coupon: PunchhCoupon, ctx: Context) -> dict[str, Any]:

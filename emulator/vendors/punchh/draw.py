@@ -6,12 +6,14 @@ from __future__ import annotations
 import random
 import re
 import string
-from dataclasses import fields, replace
+from dataclasses import fields
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from emulator.core import values
 from emulator.core.fakedata import MenuItem
+from emulator.core.frozen import evolve
 from emulator.core.vendor import Context
 from emulator.vendors.punchh.events import SLUG
 from emulator.vendors.punchh.model import MenuLine, PunchhCoupon, PunchhUser, Redeemable
@@ -30,7 +32,7 @@ def new_coupon(ctx: Context) -> PunchhCoupon:
     """A coupon of either type, its terms for both drawn, before issuance picks one."""
     rng = ctx.rng
     now = ctx.now.replace(microsecond=0)
-    slug = re.sub(r"[^a-z0-9]+", "", ctx.fake.company(rng).lower())
+    slug = _slug(ctx.fake.company(rng))
     # Terms for both coupon types are drawn up front, in a fixed order: the issuance event only
     # picks the type, so the rest of a coupon does not depend on which issuance it goes through.
     flat = rng.random() < 0.7
@@ -40,7 +42,7 @@ def new_coupon(ctx: Context) -> PunchhCoupon:
     return PunchhCoupon(
         business_id=_id(rng, 1, 9_999),
         business_uuid=values.uuid4(rng),
-        business_slug=slug or "slugname",
+        business_slug=slug,
         coupon_id=_id(rng, 1_000_000, 999_999_999),
         code=values.code(rng, rng.choice((6, 7, 8, 10))),
         coupon_campaign_id=_id(rng, 1_000, 999_999),
@@ -59,6 +61,11 @@ def new_coupon(ctx: Context) -> PunchhCoupon:
 
 # What a redemption sets (the fields that default to None), as it is before one.
 UNREDEEMED: dict[str, Any] = {f.name: None for f in fields(PunchhCoupon) if f.default is None}
+
+
+@lru_cache(maxsize=8192)  # companies come from a pool: the same few thousand names recur
+def _slug(company: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", company.lower()) or "slugname"
 
 
 def _id(rng: random.Random, low: int, high: int) -> int:
@@ -107,6 +114,7 @@ def _menu_lines(ctx: Context, dish: MenuItem) -> tuple[MenuLine, ...]:
     return tuple(lines)
 
 
+@lru_cache(maxsize=1024)  # menu names: a few dozen, on every line of every coupon
 def _stable(text: str) -> int:
     """A small number fixed by ``text`` alone (``hash()`` of a str changes per process)."""
     return sum((i + 1) * ord(c) for i, c in enumerate(text))
@@ -146,7 +154,7 @@ def redeem(coupon: PunchhCoupon, ctx: Context, now: datetime) -> PunchhCoupon:
     amount = money(gross - money(off))
     # The guest paid shortly before the POS processed the redemption, never before issuance.
     paid = max(coupon.created_at, now - timedelta(seconds=rng.randint(30, 1800)))
-    return replace(
+    return evolve(
         coupon,
         status="honored",
         updated_at=now,

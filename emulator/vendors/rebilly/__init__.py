@@ -33,6 +33,7 @@ from typing import Any
 from emulator.core import values
 from emulator.core.errors import BuildError
 from emulator.core.fakedata import Person
+from emulator.core.frozen import evolve
 from emulator.core.vendor import (
     Context,
     DeliveryProfile,
@@ -190,7 +191,7 @@ class Rebilly(Vendor):
             expired = now if coupon.expired_time is None else min(coupon.expired_time, now)
             changes = {"status": "expired", "expired_time": expired}
             changes["issued_time"] = min(coupon.issued_time, expired)
-        return replace(coupon, **changes, revision=revision, updated_time=now)
+        return evolve(coupon, **changes, revision=revision, updated_time=now)
 
     def build(self, event_type: str, coupon: RebillyCoupon, ctx: Context) -> dict[str, Any]:
         """The complete body announcing ``event_type`` for ``coupon`` in its current state."""
@@ -321,14 +322,14 @@ def _apply_redemption(
         redemption = res.new_redemption(ctx, now)
     count = coupon.redemptions_count
     if event_type == REDEEMED:
-        redemption = replace(redemption, redeemed=True, updated_time=now)
+        redemption = evolve(redemption, redeemed=True, updated_time=now)
         count += 1
     elif event_type in (APPLICATION_REMOVED, REDEMPTION_CANCELED):
         if redemption.redeemed:
             count = max(0, count - 1)
-        redemption = replace(redemption, canceled_time=now, redeemed=False, updated_time=now)
+        redemption = evolve(redemption, canceled_time=now, redeemed=False, updated_time=now)
     changed = count != coupon.redemptions_count or status != coupon.status
-    return replace(
+    return evolve(
         coupon,
         status=status,
         issued_time=issued_time,
