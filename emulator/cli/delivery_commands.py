@@ -69,7 +69,9 @@ def summarise(outbox: Outbox, result: RunResult, elapsed: float, db: str, stream
     c = result.counts
     rows = outbox.deliveries(result.run_id)
     events = sum(len(r["dedupe_keys"]) for r in rows)
-    rate = len(rows) / elapsed if elapsed > 0 else 0.0
+    # The rate is this process's: what it brought to a final state over its own time (a resume
+    # finishes only part of a run, in a time of its own).
+    rate = result.progress.done / elapsed if elapsed > 0 else 0.0
     print(
         f"run {result.run_id}: {len(rows)} deliveries ({events} events) in {elapsed:.2f}s, "
         f"{rate:,.0f} deliveries/s, {result.progress.attempts} attempts",

@@ -139,3 +139,30 @@ def test_run_with_sink_aims_vendors_without_a_target_at_it_with_the_sinks_auth(t
     punchh = next(r for r in rows if r["vendor"] == "punchh")
     assert punchh["attempts"][-1]["request_headers"]["Authorization"] == "hmac [redacted]"
     assert "/sink/punchh" in punchh["attempts"][-1]["url"]
+
+
+def test_the_summary_rate_counts_only_what_this_process_finished(tmp_path):
+    """A resume finishes part of a run in a time of its own: its rate is that part over that time,
+    not every delivery of the run over it."""
+    import io
+
+    from emulator.cli.delivery_commands import summarise
+    from emulator.delivery.judging import Progress
+    from emulator.delivery.outbox import Outbox
+    from emulator.delivery.records import NewDelivery
+    from emulator.delivery.runner import RunResult
+
+    with Outbox(tmp_path / "run.db") as outbox:
+        run_id = outbox.create_run("r", {})
+        new = [
+            NewDelivery("komo", "CouponIssued", f"k:{i}", (f"id{i}",), b"{}", 0.0)
+            for i in range(100)
+        ]
+        outbox.enqueue(run_id, new)
+        progress = Progress()
+        progress.statuses["delivered"] = 10  # this process finished 10 of the 100
+        out = io.StringIO()
+        summarise(outbox, RunResult(run_id, progress, outbox.counts(run_id)), 2.0, "run.db", out)
+    first = out.getvalue().splitlines()[0]
+    assert "100 deliveries" in first
+    assert "in 2.00s, 5 deliveries/s" in first
