@@ -58,6 +58,7 @@ DEFECTS = {
         "punchh",
         "accepts-nulls",
         "uses dict.get(key, default), which does not cover an explicit null",
+        may_also=("fuzz-no-5xx",),
     ),
     "applies-only-first-event": _d(
         "fabric", "batch-all-applied", "applies events[0] and drops the rest"
