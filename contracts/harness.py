@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -34,7 +33,7 @@ from contracts.runner import (
 )
 from contracts.sending import Exchange, Sender
 from emulator.core import catalogue
-from emulator.core.errors import ConfigError, UsageError
+from emulator.core.errors import UsageError
 from emulator.core.vendor import encode
 from emulator.readers import config
 from emulator.readers.yamlread import compose
@@ -77,13 +76,7 @@ def settings_of(settings: Any, urls: Mapping[str, str] | None = None) -> config.
     if urls is None:
         return config.load(settings)
     source = str(settings)
-    try:
-        text = Path(settings).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("settings file not found", source=source) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the settings file: {exc}", source=source) from exc
-    node = compose(text, source)
+    node = compose(config.read_file(settings), source)
     if node is not None:
         _aim(node, urls)
     return config.parse(node if node is not None else "", source=source)

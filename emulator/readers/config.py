@@ -13,7 +13,6 @@ import os
 import ssl
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -29,7 +28,7 @@ from emulator.core.vendor import (
     match_rule,
     succeeded,
 )
-from emulator.readers.yamlread import compose, url_problem
+from emulator.readers.yamlread import compose, read_text, url_problem
 from emulator.readers.yamlread import expand as expand  # re-exported: config.expand is public
 
 TOP_KEYS = ("vendors", "time_scale", "links_base", "ordering")
@@ -161,14 +160,18 @@ def load(
     profiles: Mapping[str, DeliveryProfile] | None = None,
 ) -> Settings:
     """Read a settings file; ConfigError (exit 2) names file, line, column and key path."""
+    return parse(read_file(path), source=str(path), env=env, profiles=profiles)
+
+
+def read_file(path: str | os.PathLike[str]) -> str:
+    """A settings file's text, no more than the size limit; ConfigError (exit 2) when it can't be."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return read_text(source, source)
     except FileNotFoundError:
         raise ConfigError("settings file not found", source=source) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the settings file: {exc}", source=source) from exc
-    return parse(text, source=source, env=env, profiles=profiles)
 
 
 def parse(
