@@ -27,7 +27,11 @@ def compose(text: str | bytes, source: str | None) -> yaml.Node | None:
     """The YAML document as a node tree (None when empty); a syntax error names line and column."""
     check_size(len(text), source)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_DepthLimitedLoader)
+    except _TooDeep as exc:
+        raise ConfigError(
+            _too_deep(), source=source, line=exc.mark.line + 1, column=exc.mark.column + 1
+        ) from None
     except yaml.MarkedYAMLError as exc:
         raise syntax_error(exc, source) from None
     except yaml.YAMLError as exc:
@@ -42,6 +46,29 @@ def compose(text: str | bytes, source: str | None) -> yaml.Node | None:
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a scenario, event list or settings file
 MAX_DEPTH = 64  # nesting of mappings and lists; real files stay under 10
+
+
+class _TooDeep(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        self.mark = mark
+
+
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """The safe loader, stopping at the first collection nested deeper than ``MAX_DEPTH``: a
+    100-byte document of 5,000 brackets is refused at once, not after composing all of it."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH and self.check_event(
+                yaml.SequenceStartEvent, yaml.MappingStartEvent
+            ):
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _too_deep() -> str:
