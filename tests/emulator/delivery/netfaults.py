@@ -50,18 +50,11 @@ def reset(sock: socket.socket) -> None:
     sock.close()
 
 
-class Consumer:
-    """A threaded HTTP/1.1 consumer (h11 reads the requests) that answers each request per
-    ``choose(method, path, body) -> mode``: an int status, ``"reset"`` (reset after reading the
-    request), ``"hold"`` (never answer), ``"partial"`` (a status line, then a reset). Every request
-    it read is in ``seen`` as ``(method, path, body, mode)``."""
+class _Listener:
+    """A loopback listener accepting in a thread of its own; ``_on_accept(sock)`` takes each
+    connection. ``close`` stops it and closes every connection it accepted."""
 
-    def __init__(self, choose: Callable[[str, str, bytes], object], port: int = 0) -> None:
-        self.choose = choose
-        self.seen: list[tuple[str, str, bytes, object]] = []
-        self.lock = threading.Lock()
-        self.open_requests = 0
-        self.most_open = 0
+    def __init__(self, port: int = 0) -> None:
         self._server = socket.create_server(("127.0.0.1", port), reuse_port=False)
         self._server.settimeout(0.2)
         self.port = self._server.getsockname()[1]
@@ -69,8 +62,8 @@ class Consumer:
         self._sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+    def _on_accept(self, sock: socket.socket) -> None:
+        """A new connection (kept open until ``close``)."""
 
     def close(self) -> None:
         self._stop.set()
@@ -88,7 +81,28 @@ class Consumer:
             except OSError:
                 return
             self._sockets.append(sock)
-            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+            self._on_accept(sock)
+
+
+class Consumer(_Listener):
+    """A threaded HTTP/1.1 consumer (h11 reads the requests) that answers each request per
+    ``choose(method, path, body) -> mode``: an int status, ``"reset"`` (reset after reading the
+    request), ``"hold"`` (never answer), ``"partial"`` (a status line, then a reset). Every request
+    it read is in ``seen`` as ``(method, path, body, mode)``."""
+
+    def __init__(self, choose: Callable[[str, str, bytes], object], port: int = 0) -> None:
+        self.choose = choose
+        self.seen: list[tuple[str, str, bytes, object]] = []
+        self.lock = threading.Lock()
+        self.open_requests = 0
+        self.most_open = 0
+        super().__init__(port)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _on_accept(self, sock: socket.socket) -> None:
+        threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
 
     def _serve(self, sock: socket.socket) -> None:
         conn = h11.Connection(h11.SERVER)
@@ -145,34 +159,13 @@ class Consumer:
                 return None, b""
 
 
-class Silent:
+class Silent(_Listener):
     """Accepts TCP connections and never sends a byte (neither HTTP nor a TLS handshake)."""
 
-    def __init__(self) -> None:
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self._server.settimeout(0.2)
-        self.port = self._server.getsockname()[1]
-        self.accepted = 0
-        self._stop = threading.Event()
-        self._held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                sock, _ = self._server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.accepted += 1
-            self._held.append(sock)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._server.close()
-        for sock in self._held:
-            sock.close()
+    @property
+    def accepted(self) -> int:
+        """Connections accepted so far."""
+        return len(self._sockets)
 
 
 class BlackHole:
