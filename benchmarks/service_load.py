@@ -46,18 +46,22 @@ def call(port: int, method: str, path: str, body: object = None) -> tuple[int, o
         conn.close()
 
 
+def mixed_request(rng: random.Random) -> tuple[str, str, object]:
+    """One request of the mix: (method, path, JSON body or None); the service tests send it too."""
+    roll = rng.random()
+    if roll < 0.4:
+        return ("POST", "/api/events", {"vendor": "komo", "event_type": "CouponIssued"})
+    if roll < 0.5:
+        return ("POST", "/api/runs", {"yaml": EVENT_LIST, "time_scale": 0.001})
+    if roll < 0.75:
+        return ("GET", "/api/runs?limit=20", None)
+    return ("GET", "/api/deliveries?limit=50", None)
+
+
 def client(port: int, seed: int, requests: int, out: list, lock: threading.Lock) -> None:
     rng = random.Random(seed)
     for _ in range(requests):
-        roll = rng.random()
-        if roll < 0.4:
-            req = ("POST", "/api/events", {"vendor": "komo", "event_type": "CouponIssued"})
-        elif roll < 0.5:
-            req = ("POST", "/api/runs", {"yaml": EVENT_LIST, "time_scale": 0.001})
-        elif roll < 0.75:
-            req = ("GET", "/api/runs?limit=20", None)
-        else:
-            req = ("GET", "/api/deliveries?limit=50", None)
+        req = mixed_request(rng)
         started = time.perf_counter()
         try:
             status, body = call(port, *req)

@@ -18,7 +18,7 @@ from emulator import __version__
 from emulator.cli import argtypes, library_commands, scenario_commands, serve
 from emulator.cli import load_command as loadgen_cli
 from emulator.cli import verify as contracts_cli
-from emulator.core.errors import UsageError
+from emulator.core.errors import UsageError, listed
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coupon-emulator",
         description=(
-            f"Emulate the coupon webhooks of {_listed([v.title for v in vendors], 'and')}: "
+            f"Emulate the coupon webhooks of {listed(v.title for v in vendors)}: "
             "list their event types, build spec-compliant bodies, and deliver them."
         ),
         epilog="Run 'coupon-emulator COMMAND --help' for a command's options.",
@@ -223,12 +223,7 @@ def _vendors() -> list[Any]:
 
 
 def _slug_help() -> str:
-    return f"vendor slug: {_listed([v.slug for v in _vendors()], 'or')}"
-
-
-def _listed(names: Sequence[str], last: str) -> str:
-    """``a, b and c`` (``last`` is the word before the last name)."""
-    return f" {last} ".join((", ".join(names[:-1]), names[-1])) if len(names) > 1 else names[0]
+    return f"vendor slug: {listed((v.slug for v in _vendors()), 'or')}"
 
 
 def _lazy(name: str) -> Command:

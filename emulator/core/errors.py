@@ -86,3 +86,11 @@ def _closest(name: str, valid: tuple[str, ...]) -> str | None:
         lowered = {v.lower(): v for v in valid}
         return lowered.get(name.lower())
     return matches[0]
+
+
+def listed(names: Iterable[str], last: str = "and") -> str:
+    """Names as a phrase for a message: ``a, b and c`` (``last`` is the word before the last)."""
+    names = list(names)
+    return (
+        f" {last} ".join((", ".join(names[:-1]), names[-1])) if len(names) > 1 else "".join(names)
+    )

@@ -11,6 +11,7 @@ from typing import Any
 
 from emulator import __version__
 from emulator.core import catalogue
+from emulator.core.errors import listed
 from emulator.web import models
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -32,7 +33,8 @@ def document(secured: bool) -> dict[str, Any]:
         "info": {
             "title": "coupon-emulator",
             "version": __version__,
-            "summary": f"Emulated coupon webhooks of {_titles()}",
+            "summary": "Emulated coupon webhooks of "
+            + listed(v.title for v in catalogue.VENDORS.values()),
             "description": (
                 "Trigger events and runs, read every delivery and attempt, resend. Errors are "
                 "RFC 9457 problem documents. Lists are paged newest first: pass a page's "
@@ -62,12 +64,6 @@ def document(secured: bool) -> dict[str, Any]:
             },
         },
     }
-
-
-def _titles() -> str:
-    """The vendors' titles as a phrase: ``A, B, C and D``."""
-    titles = [v.title for v in catalogue.VENDORS.values()]
-    return " and ".join(filter(None, (", ".join(titles[:-1]), titles[-1])))
 
 
 def query_parameters(doc: dict[str, Any]) -> dict[tuple[str, str], frozenset[str]]:

@@ -11,12 +11,12 @@ import time
 import urllib.error
 import urllib.request
 
+from benchmarks.service_load import mixed_request
 from tests.emulator.web.conftest import start, stop
 
 THREADS = 10
 REQUESTS = 30
 HEALTH_DEADLINE = 5.0  # generous: the benchmark measures the real figure (under 1 s)
-EVENT_LIST = "events:\n  - {vendor: komo, event: CouponIssued, count: 3}\n"
 
 
 def _call(url: str, method: str, path: str, body: object = None) -> tuple[int, dict, object]:
@@ -33,15 +33,7 @@ def _call(url: str, method: str, path: str, body: object = None) -> tuple[int, d
 def _client(url: str, seed: int, answers: list, lock: threading.Lock) -> None:
     rng = random.Random(seed)
     for _ in range(REQUESTS):
-        roll = rng.random()
-        if roll < 0.4:
-            request = ("POST", "/api/events", {"vendor": "komo", "event_type": "CouponIssued"})
-        elif roll < 0.5:
-            request = ("POST", "/api/runs", {"yaml": EVENT_LIST, "time_scale": 0.001})
-        elif roll < 0.75:
-            request = ("GET", "/api/runs?limit=20", None)
-        else:
-            request = ("GET", "/api/deliveries?limit=50", None)
+        request = mixed_request(rng)
         status, headers, body = _call(url, *request)
         with lock:
             answers.append((request[1], status, headers, body))
