@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -87,11 +88,26 @@ def test_bad_input_exits_2_with_a_clear_message_and_no_traceback(args, needle):
     assert result.stdout == b""
 
 
-def test_help_describes_every_command():
+def test_help_describes_every_command_and_each_gives_an_example():
+    import argparse
+
+    from emulator.cli import build_parser
+
+    (sub,) = (a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    commands = sorted(sub.choices)
+    assert {"events", "sample", "send", "run", "resume", "serve", "verify", "load"} <= set(commands)
     text = run("--help").stdout.decode()
-    for command in ("events", "sample"):
+    for command in commands:
         assert command in text
-    assert "Example:" in run("sample", "--help").stdout.decode()
+        page = subprocess.run(
+            [sys.executable, "-m", "emulator", command, "--help"],
+            capture_output=True,
+            check=True,
+            env={**os.environ, "COLUMNS": "1000"},  # argparse wraps lines, even inside a name
+        ).stdout.decode()
+        example = re.search(r"^Examples?: (.*)", page, re.MULTILINE)
+        assert example, command
+        assert re.search(rf"coupon-emulator {command}\b", example.group(1)), command
 
 
 @pytest.mark.parametrize(
