@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from emulator.core import catalogue
+from emulator.core import catalogue, overrides
 from emulator.core.errors import UsageError
 from emulator.core.plan import PlannedEvent
 from emulator.core.vendor import encode
@@ -114,11 +114,14 @@ def _delivery(events: list[PlannedEvent], start: float, scale: float) -> NewDeli
     label = ",".join(sorted({e.label for e in events if e.label}))
     if first.auth is not None and f"{first.auth}_auth" not in label.split(","):
         label = ",".join(filter(None, (label, f"{first.auth}_auth")))  # the dispatcher reads it
+    # A body changed by overrides may lack what its keys are made of: sent keyless, as asked.
+    overridden = overrides.LABEL in label.split(",")
+    keys = overrides.dedupe_keys(vendor, body) if overridden else tuple(vendor.dedupe_keys(body))
     return NewDelivery(
         vendor=first.vendor,
         event_type=first.event_type,
         coupon_key=first.coupon_key,
-        dedupe_keys=tuple(vendor.dedupe_keys(body)),
+        dedupe_keys=keys,
         body=encode(body) if first.raw_body is None else first.raw_body,
         due_at=start + max(e.due for e in events) * scale,
         label=label,
