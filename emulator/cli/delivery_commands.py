@@ -29,6 +29,7 @@ from emulator.delivery.dispatcher import Progress
 from emulator.delivery.lease import RunOwned
 from emulator.delivery.outbox import Outbox
 from emulator.delivery.runner import PlanIdentity, RunResult, Stopper, resume_run, run_plan
+from emulator.delivery.schema import NotAnOutbox, check_file
 from emulator.readers import loader
 
 DEFAULT_DB = "coupon-emulator.db"
@@ -306,6 +307,10 @@ def _run(args: Any, sink: Mapping[str, Mapping[str, Any]] | None) -> int:
 def cmd_resume(args: Any) -> int:
     if not Path(args.db).exists():
         raise UsageError(f"no outbox database at {args.db!r}; pass the --db of the run to resume")
+    try:
+        check_file(args.db, new=False)  # resume never makes an outbox of what is not one
+    except NotAnOutbox as exc:
+        raise UsageError(f"--db {args.db}: {exc}; pass the --db of the run to resume") from None
     check_report(args.report)
     with _open(args.db) as outbox, stopped_by_signals() as stopper:
         runs = [args.run] if args.run is not None else outbox.unfinished_runs()

@@ -31,7 +31,7 @@ from emulator.delivery.records import (
     attempt_record,
     delivery_from_row,
 )
-from emulator.delivery.schema import create
+from emulator.delivery.schema import check_file, create
 
 RESPONSE_BODY_LIMIT = 4096
 MAX_ID = 2**63 - 1
@@ -44,6 +44,7 @@ class Outbox:
         self.path = str(path)
         self.clock = clock
         self._lock = threading.Lock()
+        check_file(self.path)  # an existing file that is something else is never made an outbox
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a killed process; only a power cut may lose the last commits.
