@@ -207,8 +207,9 @@ def _delivery_parsers(sub: argparse._SubParsersAction) -> None:
             "Deliver the pending deliveries of every unfinished run in the outbox, with the same "
             "bodies and dedupe keys, and the part of its plan a kill left unstored (planned again "
             "from what the run recorded). Settings are read back from the run (${VAR}s "
-            "re-expanded). A run that a live process is delivering is skipped, with a message; "
-            "exit 3 then."
+            "re-expanded). At another --time-scale, what still waits (events not yet due, "
+            "retries scheduled, the unstored part of the plan) is re-timed to it. A run that a "
+            "live process is delivering is skipped, with a message; exit 3 then."
         ),
         epilog="Example: coupon-emulator resume --db coupon-emulator.db",
     )

@@ -21,7 +21,9 @@ CREATE TABLE IF NOT EXISTS runs (
     plan_total   INTEGER,
     owner_pid    INTEGER,
     owner_host   TEXT,
-    heartbeat_at REAL
+    heartbeat_at REAL,
+    schedule_offset REAL NOT NULL DEFAULT 0,
+    schedule_factor REAL NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS deliveries (
     id           INTEGER PRIMARY KEY,
@@ -63,8 +65,8 @@ CREATE INDEX IF NOT EXISTS attempts_by_delivery ON attempts(delivery_id);
 """
 
 # Columns added since the first outbox files: a run's plan identity and progress (a run without
-# ``plan`` was stored whole before delivery, so it has nothing to re-derive), its lease, and each
-# delivery's place in its plan.
+# ``plan`` was stored whole before delivery, so it has nothing to re-derive), its lease, how a
+# resume at another time scale re-timed its schedule, and each delivery's place in its plan.
 ADDED = {
     "runs": (
         ("plan", "TEXT"),
@@ -74,6 +76,8 @@ ADDED = {
         ("owner_pid", "INTEGER"),
         ("owner_host", "TEXT"),
         ("heartbeat_at", "REAL"),
+        ("schedule_offset", "REAL NOT NULL DEFAULT 0"),
+        ("schedule_factor", "REAL NOT NULL DEFAULT 1"),
     ),
     "deliveries": (("seq", "INTEGER"),),
 }
