@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from emulator import __version__
-from emulator.cli import argtypes, library_commands, scenario_commands, serve
+from emulator.cli import argtypes, library_commands, payload_options, scenario_commands, serve
 from emulator.cli import load_command as loadgen_cli
 from emulator.cli import verify as contracts_cli
 from emulator.core.errors import UsageError, listed
@@ -102,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the exact wire bytes (compact JSON) instead of indented JSON",
     )
+    payload_options.add_arguments(sample)
     sample.set_defaults(command=cmd_sample)
     _delivery_parsers(sub)
     contracts_cli.register(sub)  # verify
@@ -169,6 +170,7 @@ def _delivery_parsers(sub: argparse._SubParsersAction) -> None:
         "--at", type=argtypes.instant, metavar="TIME", help="the event's time (default now)"
     )
     common(send, targets=False)
+    payload_options.add_arguments(send)
     send.set_defaults(command=_lazy("cmd_send"), workers=1)
 
     run = sub.add_parser(
@@ -205,8 +207,9 @@ def _delivery_parsers(sub: argparse._SubParsersAction) -> None:
             "Deliver the pending deliveries of every unfinished run in the outbox, with the same "
             "bodies and dedupe keys, and the part of its plan a kill left unstored (planned again "
             "from what the run recorded). Settings are read back from the run (${VAR}s "
-            "re-expanded). A run that a live process is delivering is skipped, with a message; "
-            "exit 3 then."
+            "re-expanded). At another --time-scale, what still waits (events not yet due, "
+            "retries scheduled, the unstored part of the plan) is re-timed to it. A run that a "
+            "live process is delivering is skipped, with a message; exit 3 then."
         ),
         epilog="Example: coupon-emulator resume --db coupon-emulator.db",
     )
@@ -278,6 +281,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.links_base is not None:
         options["links_base"] = args.links_base
     body = catalogue.sample(args.vendor, args.event, seed=args.seed, **options)
+    body = payload_options.apply(args.vendor, args.event, body, args.overrides, "printed")
     if args.json:
         sys.stdout.buffer.write(encode(body) + b"\n")
     else:

@@ -8,6 +8,7 @@ live process owns, says so, and exits 3.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -19,13 +20,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from emulator.cli import payload_options
 from emulator.core import catalogue
+from emulator.core import overrides as payload_overrides
 from emulator.core.errors import UsageError
 from emulator.core.plan import builder_extras, simple_plan
 from emulator.delivery.dispatcher import Progress
 from emulator.delivery.lease import RunOwned
 from emulator.delivery.outbox import Outbox
 from emulator.delivery.runner import PlanIdentity, RunResult, Stopper, resume_run, run_plan
+from emulator.delivery.schema import NotAnOutbox, check_file
 from emulator.readers import loader
 
 DEFAULT_DB = "coupon-emulator.db"
@@ -221,13 +225,17 @@ def cmd_send(args: Any) -> int:
     settings, raw = loader.settings({}, [args.vendor], layers, None)
     check_report(args.report)
     start = args.at or datetime.now(UTC)
-    planned = simple_plan(
+    [event] = simple_plan(
         [(args.vendor, args.event, 1, 0.0)],
         args.seed,
         start,
         settings.links_base,
         builder_extras(settings),
     )
+    if args.overrides:
+        body = payload_options.apply(args.vendor, args.event, event.body, args.overrides, "sent")
+        event = dataclasses.replace(event, body=body, label=payload_overrides.LABEL)
+    planned = [event]
     line = ProgressLine(quiet=args.quiet)
     with _open(args.db) as outbox, stopped_by_signals() as stopper:
         started = time.perf_counter()
@@ -299,6 +307,10 @@ def _run(args: Any, sink: Mapping[str, Mapping[str, Any]] | None) -> int:
 def cmd_resume(args: Any) -> int:
     if not Path(args.db).exists():
         raise UsageError(f"no outbox database at {args.db!r}; pass the --db of the run to resume")
+    try:
+        check_file(args.db, new=False)  # resume never makes an outbox of what is not one
+    except NotAnOutbox as exc:
+        raise UsageError(f"--db {args.db}: {exc}; pass the --db of the run to resume") from None
     check_report(args.report)
     with _open(args.db) as outbox, stopped_by_signals() as stopper:
         runs = [args.run] if args.run is not None else outbox.unfinished_runs()

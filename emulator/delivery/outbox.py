@@ -31,7 +31,7 @@ from emulator.delivery.records import (
     attempt_record,
     delivery_from_row,
 )
-from emulator.delivery.schema import create
+from emulator.delivery.schema import check_file, create
 
 RESPONSE_BODY_LIMIT = 4096
 MAX_ID = 2**63 - 1
@@ -44,6 +44,7 @@ class Outbox:
         self.path = str(path)
         self.clock = clock
         self._lock = threading.Lock()
+        check_file(self.path)  # an existing file that is something else is never made an outbox
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a killed process; only a power cut may lose the last commits.
@@ -109,6 +110,30 @@ class Outbox:
             "plan_complete": row[6] is None or row[9] is not None,
             "owner": row[10:13],  # pid, host, heartbeat (emulator.delivery.lease)
         }
+
+    def schedule(self, run_id: int) -> tuple[float, float]:
+        """``(offset, factor)``: the run's due times are ``offset + factor * planned`` (``(0, 1)``
+        until a resume at another time scale re-times them; ``retime``)."""
+        row = self._one("SELECT schedule_offset, schedule_factor FROM runs WHERE id = ?", (run_id,))
+        if row is None:
+            raise LookupError(f"no run {run_id} in {self.path}")
+        return float(row[0]), float(row[1])
+
+    def retime(self, run_id: int, now: float, ratio: float) -> None:
+        """Multiply by ``ratio`` every wait of the run still ahead of ``now`` (its pending
+        deliveries: events not yet due, retries scheduled) and record it in the run's schedule,
+        so what is planned later is re-timed alike; in one transaction."""
+        with self.immediate() as db:
+            db.execute(
+                "UPDATE deliveries SET due_at = ? + (due_at - ?) * ?"
+                " WHERE run_id = ? AND status = 'pending' AND due_at > ?",
+                (now, now, ratio, run_id, now),
+            )
+            db.execute(
+                "UPDATE runs SET schedule_offset = ? + (schedule_offset - ?) * ?,"
+                " schedule_factor = schedule_factor * ? WHERE id = ?",
+                (now, now, ratio, ratio, run_id),
+            )
 
     def finish_plan(self, run_id: int, total: int) -> None:
         """Record that the whole plan, ``total`` deliveries, is stored."""

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from emulator.core import catalogue
+from emulator.core import catalogue, overrides
 from emulator.core.errors import UsageError
 from emulator.core.plan import PlannedEvent
 from emulator.core.vendor import encode
@@ -114,11 +115,14 @@ def _delivery(events: list[PlannedEvent], start: float, scale: float) -> NewDeli
     label = ",".join(sorted({e.label for e in events if e.label}))
     if first.auth is not None and f"{first.auth}_auth" not in label.split(","):
         label = ",".join(filter(None, (label, f"{first.auth}_auth")))  # the dispatcher reads it
+    # A body changed by overrides may lack what its keys are made of: sent keyless, as asked.
+    overridden = overrides.LABEL in label.split(",")
+    keys = overrides.dedupe_keys(vendor, body) if overridden else tuple(vendor.dedupe_keys(body))
     return NewDelivery(
         vendor=first.vendor,
         event_type=first.event_type,
         coupon_key=first.coupon_key,
-        dedupe_keys=tuple(vendor.dedupe_keys(body)),
+        dedupe_keys=keys,
         body=encode(body) if first.raw_body is None else first.raw_body,
         due_at=start + max(e.due for e in events) * scale,
         label=label,
@@ -183,10 +187,15 @@ class Driver:
         return self.deliver(self.store(deliveries), on_progress)
 
     def store(
-        self, deliveries: Iterable[NewDelivery], after: int = 0, digest: Any = None
+        self,
+        deliveries: Iterable[NewDelivery],
+        after: int = 0,
+        digest: Any = None,
+        due: Callable[[float], float] | None = None,
     ) -> Iterator[list[Delivery]]:
         """Store ``deliveries`` (the plan from its ``after``-th on) chunk by chunk, each with the
-        plan's running ``digest``; record the plan's total once it is exhausted."""
+        plan's running ``digest``; record the plan's total once it is exhausted. ``due`` re-times
+        what is stored (the digest stays the plan's own: it is what ``resume`` re-derives)."""
         digest = hashlib.sha256() if digest is None else digest
         stored = after
         for chunk in _chunks(deliveries):
@@ -194,6 +203,8 @@ class Driver:
                 return
             for d in chunk:
                 fold(digest, d)
+            if due is not None:
+                chunk = [replace(d, due_at=due(d.due_at)) for d in chunk]
             yield self.outbox.enqueue(self.run_id, chunk, after=stored, digest=digest.hexdigest())
             stored += len(chunk)
         if not self._stop.is_set():
@@ -319,13 +330,15 @@ def resume_run(
     """Finish a run that was killed or stopped: deliver what it left pending, with the same bodies
     and keys, and store and deliver what its plan holds beyond what was stored.
 
-    ``settings`` are where to deliver now; the plan is re-derived with the run's own. Raises
+    ``settings`` are where to deliver now, and at which time scale: what still waits is
+    re-timed to it (``retime``); the plan is re-derived with the run's own. Raises
     ``RunOwned`` while another live process owns the run (nothing is sent), ``PlanDrift`` when
     the plan no longer re-derives as stored.
     """
     leases = Leases(outbox)
     leases.claim(run_id)
     try:
+        retime(outbox, run_id, float(settings.time_scale), clock.now())
         driver = Driver(outbox, run_id, settings, workers=workers, clock=clock)
         # Read before anything more is stored, so what the rest of the plan adds is sent once.
         batches: Iterable[list[Delivery]] = _chunks(
@@ -363,7 +376,25 @@ def rest_of_plan(driver: Driver, run: Mapping[str, Any]) -> Iterator[list[Delive
             "version of coupon-emulator plans it differently, or a ${VAR} in its settings "
             "changed. Nothing was sent; resume it with the version and environment it ran with"
         )
-    return driver.store(deliveries, after=stored, digest=digest)
+    offset, factor = driver.outbox.schedule(run["id"])
+    due = None if (offset, factor) == (0.0, 1.0) else (lambda t: offset + factor * t)
+    return driver.store(deliveries, after=stored, digest=digest, due=due)
+
+
+def retime(outbox: Outbox, run_id: int, scale: float, now: float) -> None:
+    """Resumed at time scale ``scale``, the run's remaining schedule follows it: every wait still
+    ahead of ``now`` (events not yet due, retries scheduled, the part of the plan not yet stored)
+    is multiplied by ``scale`` over the scale it was timed at (the run's settings' scale, times
+    what earlier resumes changed). Retries scheduled from now on take ``scale`` directly."""
+    from emulator.readers import config
+
+    # Only the scale is read back: the rest of the stored settings may name ${VAR}s that this
+    # resume replaces (--target), which a full parse would require.
+    written = {k: v for k, v in outbox.run(run_id)["settings"].items() if k == "time_scale"}
+    planned = config.parse(written, source=f"the settings stored with run {run_id}").time_scale
+    current = planned * outbox.schedule(run_id)[1]
+    if current > 0 and scale > 0 and not math.isclose(scale, current, rel_tol=1e-9):
+        outbox.retime(run_id, now, scale / current)
 
 
 def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:

@@ -7,7 +7,6 @@ the plan uses and nothing configures goes to the built-in sink.
 
 from __future__ import annotations
 
-import copy
 import re
 import time
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.core import catalogue
+from emulator.core import overrides as payload_overrides
 from emulator.core.errors import ConfigError
 from emulator.core.plan import builder_extras, simple_plan
 from emulator.core.vendor import encode
@@ -86,17 +86,15 @@ def event(
         simple_plan([(vendor, et.name, 1, 0.0)], seed, datetime.now(UTC), settings.links_base,
                     builder_extras(settings))
     )  # fmt: skip
-    body = merge_patch(planned.body, overrides) if overrides else planned.body
-    problems: tuple[str, ...] = ()
-    if overrides:
+
+    def schema_errors(patched: Any) -> list[str]:
         from emulator.readers import schemas  # jsonschema: only when a body was patched
 
-        problems = tuple(schemas.errors(et.schema_path, body))
-    try:
-        keys = tuple(catalogue.vendor(vendor).dedupe_keys(body))
-    except (KeyError, TypeError, IndexError, AttributeError):
-        # The overrides removed what the key is made of: send it anyway, as asked, keyless.
-        keys = ()
+        return schemas.errors(et.schema_path, patched)
+
+    patches = [payload_overrides.Patch(overrides)] if overrides else []
+    body, problems = payload_overrides.checked(planned.body, patches, schema_errors)
+    keys = payload_overrides.dedupe_keys(catalogue.vendor(vendor), body)
     delivery = NewDelivery(
         vendor=vendor,
         event_type=et.name,
@@ -104,7 +102,7 @@ def event(
         dedupe_keys=keys,
         body=encode(body),
         due_at=time.time(),
-        label="overrides" if overrides else "",
+        label=payload_overrides.LABEL if overrides else "",
     )
     name = f"event {vendor} {et.name}"
     return Prepared(name, None, raw, settings, (delivery,), seed, problems)
@@ -169,16 +167,3 @@ def shipped(folder: Path, name: str) -> Path:
 
 def names(folder: Path) -> list[str]:
     return library.names(folder)
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7396 JSON Merge Patch: objects merge, ``null`` removes a key, anything else replaces."""
-    if not isinstance(patch, Mapping):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, Mapping) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
