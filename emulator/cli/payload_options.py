@@ -90,7 +90,7 @@ def apply(
         out = stream or sys.stderr
         print(
             f"coupon-emulator: warning: with the overrides, the body no longer matches the "
-            f"{et.vendor} {et.name} schema ({schemas.file_of(et.schema_path)}); {used} anyway, "
+            f"{et.vendor} {et.name} schema ('events --json' names its file); {used} anyway, "
             f"labelled '{core.LABEL}':",
             file=out,
         )
