@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -156,10 +156,10 @@ def latency(points: Sequence[Point], bins: int = 24) -> str:
     return "".join(parts)
 
 
-def attempts_per_delivery(deliveries: Iterable[tuple[int, str]]) -> str:
-    """How many requests each delivery took: one bar per count, stacked by the delivery's status
-    (one series per status)."""
-    tally = Counter(deliveries)
+def attempts_per_delivery(tally: Mapping[tuple[int, str], int]) -> str:
+    """How many attempts each delivery took: ``{(attempts, status): deliveries}`` drawn as one bar
+    per count, stacked by the deliveries' status (one series per status)."""
+    tally = Counter({k: n for k, n in tally.items() if n})
     if not tally:
         return _empty("retries", "Attempts per delivery")
     most = max(n for n, _ in tally)
@@ -248,4 +248,31 @@ def _legend(items: Sequence[tuple[str, str]], y: float) -> str:
         )
         x += 24 + 7 * len(label)
     parts.append("</g>")
+    return "".join(parts)
+
+
+def status_bar(counts: Mapping[str, int], width: int = 160) -> str:
+    """A run's deliveries as one bar split by status, failures in red at the left: a run with
+    failures never shows as one clean colour."""
+    order = ("failed", "exhausted", "pending", "delivered")
+    total = sum(counts.get(s, 0) for s in order)
+    words = ", ".join(f"{counts.get(s, 0)} {s}" for s in order if counts.get(s, 0))
+    parts = [
+        f'<svg class="bar" xmlns="http://www.w3.org/2000/svg" width="{width}" height="12" '
+        f'viewBox="0 0 {width} 12" role="img" aria-label="{escape(words or "no deliveries")}">'
+        f"<title>{escape(words or 'no deliveries')}</title>"
+        f'<rect width="{width}" height="12" rx="2" fill="#eceef3"/>'
+    ]
+    x = 0.0
+    for status in order:
+        n = counts.get(status, 0)
+        if not n or not total:
+            continue
+        w = max(n / total * width, 2.0)
+        parts.append(
+            f'<rect x="{x:.1f}" width="{w:.1f}" height="12" '
+            f'fill="{OUTCOME_COLOURS[status]}" data-status="{status}"/>'
+        )
+        x += w
+    parts.append("</svg>")
     return "".join(parts)

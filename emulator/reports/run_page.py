@@ -7,6 +7,7 @@ attempts); ``charts_html`` is what the dashboard's run page shows too.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
@@ -42,7 +43,7 @@ def counts_html(counts: Mapping[str, int], attempts: int) -> str:
     )
 
 
-def charts_html(points: Sequence[charts.Point], tallies: Sequence[tuple[int, str]]) -> str:
+def charts_html(points: Sequence[charts.Point], tallies: Mapping[tuple[int, str], int]) -> str:
     """The run's three charts, each in a figure."""
     return "".join(
         f'<figure class="chart">{svg}</figure>'
@@ -59,9 +60,10 @@ def _badge(status: str) -> str:
 
 
 def deliveries_table(deliveries: Sequence[Mapping[str, Any]]) -> str:
-    """Deliveries that failed, were exhausted or needed more than one request, worst first."""
-    shown = [d for d in deliveries if d["status"] in BAD or len(d["attempts"]) > 1]
-    shown.sort(key=lambda d: (d["status"] not in BAD, -len(d["attempts"]), d["id"]))
+    """Deliveries that failed, were exhausted or needed more than one attempt, worst first, each
+    with every logged request (verification GETs included)."""
+    shown = [d for d in deliveries if d["status"] in BAD or d["attempt_count"] > 1]
+    shown.sort(key=lambda d: (d["status"] not in BAD, -d["attempt_count"], d["id"]))
     if not shown:
         return '<p class="muted">Every delivery succeeded at its first request.</p>'
     rows = []
@@ -74,7 +76,7 @@ def deliveries_table(deliveries: Sequence[Mapping[str, Any]]) -> str:
         rows.append(
             f'<tr data-delivery="{d["id"]}"><td>#{d["id"]}</td><td>{escape(d["vendor"])}</td>'
             f"<td>{escape(d['event_type'])}</td><td>{_badge(d['status'])}</td>"
-            f"<td>{len(d['attempts'])}</td><td>{tries}</td>"
+            f"<td>{d['attempt_count']}</td><td>{tries}</td>"
             f'<td class="muted">{escape(d["last_error"] or "")}</td></tr>'
         )
     more = (
@@ -84,7 +86,7 @@ def deliveries_table(deliveries: Sequence[Mapping[str, Any]]) -> str:
     )
     return (
         '<table class="list" id="retried"><thead><tr><th>Delivery</th><th>Vendor</th>'
-        "<th>Event type</th><th>Status</th><th>Requests</th><th>Each request</th>"
+        "<th>Event type</th><th>Status</th><th>Attempts</th><th>Each request</th>"
         f"<th>Last error</th></tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
     )
 
@@ -101,7 +103,7 @@ def document(run: Mapping[str, Any], deliveries: Sequence[Mapping[str, Any]]) ->
         if not counts.get("pending")
         else "unfinished"
     )
-    tallies = [(len(d["attempts"]), d["status"]) for d in deliveries]
+    tallies = Counter((d["attempt_count"], d["status"]) for d in deliveries)
     body = (
         f'<h1>Run #{run["id"]}: {escape(run["name"])} <small class="muted">{verdict}</small></h1>'
         f"{counts_html(counts, len(found))}"

@@ -49,14 +49,14 @@ def test_latency_puts_every_request_in_a_bar_slow_ones_in_the_last():
 
 
 def test_attempts_per_delivery_stacks_by_status():
-    svg = charts.attempts_per_delivery([(1, "delivered"), (1, "delivered"), (3, "exhausted")])
+    svg = charts.attempts_per_delivery({(1, "delivered"): 2, (3, "exhausted"): 1})
     series = _series(svg)
     assert list(series) == ["delivered", "exhausted"]
     assert "1 of 3 retried" in svg
 
 
 def test_an_empty_run_draws_an_empty_chart_not_an_error():
-    for svg in (charts.timeline([]), charts.latency([]), charts.attempts_per_delivery([])):
+    for svg in (charts.timeline([]), charts.latency([]), charts.attempts_per_delivery({})):
         assert "no requests yet" in svg
         assert _series(svg) == {}
 
