@@ -25,6 +25,7 @@ from emulator.web.state import current
 
 RUNS_SHOWN = 10
 BAD_SHOWN = 50  # failed and exhausted deliveries listed on a run's page
+CHARTED = 200_000  # requests a run's charts are drawn from (the first ones), to keep pages quick
 
 
 def blueprint() -> Blueprint:
@@ -61,7 +62,8 @@ def blueprint() -> Blueprint:
         if item is None:
             raise Problem(404, "not-found", f"no run {run_id}")
         _shown(state.live(item))
-        requests = state.queries.requests(run_id)
+        requests = state.queries.requests(run_id, CHARTED)
+        total = state.queries.request_count(run_id)
         points = [
             charts.Point(vendor, at, charts.attempt_outcome(outcome), ms)
             for vendor, at, outcome, ms in requests
@@ -74,7 +76,8 @@ def blueprint() -> Blueprint:
         return _page(
             "run.html",
             run=item,
-            counts=Markup(run_page.counts_html(item["progress"], len(requests))),
+            counts=Markup(run_page.counts_html(item["progress"], total)),
+            charted=CHARTED if len(requests) == CHARTED < total else None,
             charts=Markup(run_page.charts_html(points, state.queries.attempt_tally(run_id))),
             bad=sorted(bad, key=lambda d: d["id"])[:BAD_SHOWN],
             live=item["state"] == "running",

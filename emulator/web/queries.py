@@ -145,7 +145,7 @@ class Queries:
                 "attempts": attempts.get(item["id"], 0),
             }
 
-    def requests(self, run_id: int, limit: int = 200_000) -> list[tuple[str, float, str, float]]:
+    def requests(self, run_id: int, limit: int) -> list[tuple[str, float, str, float]]:
         """The run's logged requests, oldest first: ``(vendor, started_at, outcome, duration_ms)``
         (verification GETs included), what its charts draw."""
         return [
@@ -157,6 +157,14 @@ class Queries:
                 (run_id, limit),
             )
         ]
+
+    def request_count(self, run_id: int) -> int:
+        rows = self._all(
+            "SELECT COUNT(*) FROM attempts a JOIN deliveries d ON d.id = a.delivery_id"
+            " WHERE d.run_id = ?",
+            (run_id,),
+        )
+        return int(rows[0][0])
 
     def attempt_tally(self, run_id: int) -> dict[tuple[int, str], int]:
         """``{(attempts, status): deliveries}`` of a run."""
