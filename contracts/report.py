@@ -9,6 +9,7 @@ from typing import Any
 
 from contracts import cases
 from contracts.runner import ERROR, FAILED, PASSED, SKIPPED, Result
+from emulator.reports import matrix as table
 
 
 def counts(results: Sequence[Result]) -> Counter[str]:
@@ -25,33 +26,13 @@ def summary_line(results: Sequence[Result], elapsed: float) -> str:
     )
 
 
-def _cell(results: Sequence[Result]) -> str:
-    if not results:
-        return "-"
-    c = counts(results)
-    for status, word in ((FAILED, "FAIL"), (ERROR, "ERROR")):
-        if c[status]:
-            return f"{word} {c[status]}/{len(results)}" if len(results) > 1 else word
-    if c[SKIPPED] == len(results):
-        return "skip"
-    if c[SKIPPED]:
-        return f"pass {c[PASSED]}, skip {c[SKIPPED]}"
-    return f"pass {len(results)}" if len(results) > 1 else "pass"
-
-
 def matrix(results: Sequence[Result], vendors: Sequence[str]) -> str:
     """Case by vendor: pass, FAIL, skip, or - where the case does not apply to the vendor."""
-    order = {name: i for i, name in enumerate(cases.names())}
-    names = sorted(
-        dict.fromkeys(r.case.name for r in results), key=lambda n: order.get(n, len(order))
+    names, grid = table.grid(
+        ((r.case.name, r.case.vendor, r.status) for r in results), cases.names()
     )
-    grid = {
-        (name, vendor): [r for r in results if r.case.name == name and r.case.vendor == vendor]
-        for name in names
-        for vendor in vendors
-    }
     first = max([len("case"), *map(len, names)])
-    cells = {key: _cell(rs) for key, rs in grid.items()}
+    cells = {(n, v): table.cell(grid.get((n, v), []))[1] for n in names for v in vendors}
     widths = [max(len(v), *(len(cells[(n, v)]) for n in names)) for v in vendors]
     lines = [
         "  ".join(

@@ -140,6 +140,12 @@ def _delivery_parsers(sub: argparse._SubParsersAction) -> None:
             "--report", metavar="FILE", help="write every delivery and its attempts as JSON"
         )
         p.add_argument(
+            "--html",
+            metavar="FILE",
+            help="write one self-contained HTML page: counts, requests over time by vendor and "
+            "outcome, latency histogram, attempts per delivery",
+        )
+        p.add_argument(
             "--workers",
             type=argtypes.count,
             default=8,

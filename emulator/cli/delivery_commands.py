@@ -103,8 +103,8 @@ def summarise(outbox: Outbox, result: RunResult, elapsed: float, db: str, stream
         print(f"  unfinished: coupon-emulator resume --db {db}", file=stream)
 
 
-def check_report(path: str | None) -> None:
-    """Refuse a ``--report`` path that cannot be written, before anything is sent."""
+def check_report(path: str | None, flag: str = "--report") -> None:
+    """Refuse a report path that cannot be written, before anything is sent."""
     if not path:
         return
     target = Path(path)
@@ -115,7 +115,7 @@ def check_report(path: str | None) -> None:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise UsageError(
-            f"--report {path}: cannot write this file ({reason}); pass a path in an existing, "
+            f"{flag} {path}: cannot write this file ({reason}); pass a path in an existing, "
             "writable directory"
         ) from None
     if not existed:
@@ -138,6 +138,28 @@ def write_report(outbox: Outbox, result: RunResult, elapsed: float, path: str) -
         raise UsageError(f"--report {path}: cannot write the report ({exc})") from None
 
 
+def write_html(outbox: Outbox, result: RunResult, elapsed: float, path: str) -> None:
+    """The run as one self-contained HTML page (``emulator.reports.run_page``)."""
+    from emulator.reports import run_page
+
+    stored = outbox.run(result.run_id)
+    run = {
+        "id": result.run_id, "name": stored["name"], "counts": dict(result.counts),
+        "db": outbox.path, "elapsed_s": round(elapsed, 3),
+    }  # fmt: skip
+    page = run_page.document(run, outbox.deliveries(result.run_id))
+    try:
+        Path(path).write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--html {path}: cannot write the report ({exc})") from None
+
+
+def check_reports(args: Any) -> None:
+    """Refuse ``--report`` and ``--html`` paths that cannot be written, before anything is sent."""
+    check_report(args.report)
+    check_report(getattr(args, "html", None), "--html")
+
+
 def _finish(
     outbox: Outbox,
     result: RunResult,
@@ -152,6 +174,8 @@ def _finish(
     summarise(outbox, result, elapsed, args.db, stream)
     if args.report:
         write_report(outbox, result, elapsed, args.report)
+    if getattr(args, "html", None):
+        write_html(outbox, result, elapsed, args.html)
     if stopper is not None and stopper.signal is not None:
         name = signal.Signals(stopper.signal).name
         print(f"  stopped by {name}: what is unfinished stays for resume", file=stream)
@@ -223,7 +247,7 @@ def cmd_send(args: Any) -> int:
     catalogue.event_type(args.vendor, args.event)
     layers = loader.layers(args.config, [args.target], args.time_scale, vendor=args.vendor)
     settings, raw = loader.settings({}, [args.vendor], layers, None)
-    check_report(args.report)
+    check_reports(args)
     start = args.at or datetime.now(UTC)
     [event] = simple_plan(
         [(args.vendor, args.event, 1, 0.0)],
@@ -254,6 +278,8 @@ def cmd_send(args: Any) -> int:
         describe(delivery, sys.stderr if args.quiet else sys.stdout)
         if args.report:
             write_report(outbox, result, elapsed, args.report)
+        if getattr(args, "html", None):
+            write_html(outbox, result, elapsed, args.html)
         if stopper.signal is not None:
             return 128 + stopper.signal
         return 0 if result.ok else 1
@@ -287,7 +313,7 @@ def cmd_run(args: Any) -> int:
 
 
 def _run(args: Any, sink: Mapping[str, Mapping[str, Any]] | None) -> int:
-    check_report(args.report)
+    check_reports(args)
     layers = loader.layers(args.config, args.target, args.time_scale, sink=sink)
     # One instant dates the events and schedules them, so the run can record it and be re-planned.
     now = time.time()
@@ -311,7 +337,7 @@ def cmd_resume(args: Any) -> int:
         check_file(args.db, new=False)  # resume never makes an outbox of what is not one
     except NotAnOutbox as exc:
         raise UsageError(f"--db {args.db}: {exc}; pass the --db of the run to resume") from None
-    check_report(args.report)
+    check_reports(args)
     with _open(args.db) as outbox, stopped_by_signals() as stopper:
         runs = [args.run] if args.run is not None else outbox.unfinished_runs()
         if not runs:

@@ -73,6 +73,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     verify.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
     verify.add_argument("--json", metavar="FILE", help="write a JSON report")
     verify.add_argument(
+        "--ctrf", metavar="FILE", help="write a CTRF JSON report (Common Test Report Format)"
+    )
+    verify.add_argument(
+        "--html",
+        metavar="FILE",
+        help="write one self-contained HTML page: the matrix, and each failure with its request, "
+        "answer and Reproduce line",
+    )
+    verify.add_argument(
+        "--db",
+        metavar="PATH",
+        help="also store the results in this outbox database; 'serve --db PATH' shows the "
+        "latest on its contract page (/contract)",
+    )
+    verify.add_argument(
         "--seed", type=int, metavar="N", help="seed of every body sent (default: a new one per run)"
     )
     verify.add_argument(
@@ -141,12 +156,13 @@ def consumers_from_flags(flags: list[str], settings: Any) -> dict[str, str]:
 def cmd_verify(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from contracts import cases, report, runner
+    from contracts import cases, ctrf, report, runner
     from contracts.harness import settings_of
     from contracts.probe import as_probe
     from emulator.core import catalogue
     from emulator.core.errors import UsageError
     from emulator.readers import config
+    from emulator.reports import verify_page
 
     urls = consumers_from_flags(args.consumer, None) if args.consumer else None
     settings = settings_of(args.config, urls) if args.config else config.Settings()
@@ -186,7 +202,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         f"probe {args.probe or 'none (cases that need state are skipped)'}",
         flush=True,
     )
-    started = time.perf_counter()
+    started, wall = time.perf_counter(), time.time()
     results = runner.run_cases(selected, targets, as_probe(args.probe), options, reproduce)
     elapsed = time.perf_counter() - started
     sys.stdout.write(report.text(results, vendors, elapsed))
@@ -197,9 +213,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
         "probe": args.probe,
     }
     _write(args.junit, report.junit(results, vendors, elapsed), "--junit")
+    as_json = report.json_report(results, meta, elapsed)
     if args.json:
-        data = json.dumps(report.json_report(results, meta, elapsed), indent=2) + "\n"
-        _write(args.json, data.encode(), "--json")
+        _write(args.json, (json.dumps(as_json, indent=2) + "\n").encode(), "--json")
+    if args.ctrf:
+        start_ms = round(wall * 1000)
+        document = ctrf.ctrf(results, meta, start_ms, start_ms + round(elapsed * 1000))
+        _write(args.ctrf, (json.dumps(document, indent=2) + "\n").encode(), "--ctrf")
+    if args.html:
+        _write(args.html, verify_page.document(as_json, cases.names()).encode(), "--html")
+    if args.db:
+        _store(args.db, as_json)
     if any(r.status == runner.FAILED for r in results):
         return EXIT_FAILED
     return EXIT_HARNESS if any(r.status == runner.ERROR for r in results) else EXIT_PASSED
@@ -214,3 +238,16 @@ def _write(path: str | None, data: bytes, flag: str) -> None:
         Path(path).write_bytes(data)
     except OSError as exc:
         raise UsageError(f"{flag} {path}: cannot write the report: {exc.strerror or exc}") from None
+
+
+def _store(db: str, as_json: dict[str, Any]) -> None:
+    """Keep the results in the outbox database for the service's contract page."""
+    import sqlite3
+
+    from contracts import store
+    from emulator.core.errors import UsageError
+
+    try:
+        store.save(db, as_json)
+    except (sqlite3.Error, OSError) as exc:
+        raise UsageError(f"--db {db}: cannot store the results there: {exc}") from None

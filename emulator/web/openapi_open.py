@@ -51,6 +51,23 @@ def dashboard(security: list[Any]) -> dict[str, Any]:
                 tag="dashboard",
             ),
         },
+        "/runs/{run_id}": {
+            "get": operation(
+                "one run: counts (failures first), its charts, its failed deliveries",
+                {"200": _html("the page"), "404": problem_answer("no such run")},
+                security,
+                parameters=[path_id("run_id", "run")],
+                tag="dashboard",
+            ),
+        },
+        "/contract": {
+            "get": operation(
+                "the latest contract results that 'verify --db' stored in this database",
+                {"200": _html("the page")},
+                security,
+                tag="dashboard",
+            ),
+        },
     }
 
 

@@ -124,21 +124,19 @@ class Queries:
             return
         ids = [i["id"] for i in items]
         marks = ",".join("?" * len(ids))
+        # A run's attempts are its deliveries' attempt counts added up, so the two agree: the
+        # verification GETs and breaker pings logged beside them are requests, not tries of a
+        # delivery (a delivery held by a failed GET has 0 attempts and 1 logged request).
         counts = self._all(
-            f"SELECT run_id, status, COUNT(*) FROM deliveries WHERE run_id IN ({marks})"
-            " GROUP BY run_id, status",
+            "SELECT run_id, status, COUNT(*), SUM(attempts) FROM deliveries"
+            f" WHERE run_id IN ({marks}) GROUP BY run_id, status",
             ids,
         )
-        attempts = dict(
-            self._all(
-                "SELECT d.run_id, COUNT(*) FROM attempts a JOIN deliveries d ON d.id = a.delivery_id"
-                f" WHERE d.run_id IN ({marks}) GROUP BY d.run_id",
-                ids,
-            )
-        )
         by_run: dict[int, dict[str, int]] = {i: dict.fromkeys(STATUSES, 0) for i in ids}
-        for run_id, status, n in counts:
+        attempts: dict[int, int] = {}
+        for run_id, status, n, tries in counts:
             by_run[run_id][status] = n
+            attempts[run_id] = attempts.get(run_id, 0) + (tries or 0)
         for item in items:
             c = by_run[item["id"]]
             item["progress"] = {
@@ -146,6 +144,36 @@ class Queries:
                 **c,
                 "attempts": attempts.get(item["id"], 0),
             }
+
+    def requests(self, run_id: int, limit: int) -> list[tuple[str, float, str, float]]:
+        """The run's logged requests, oldest first: ``(vendor, started_at, outcome, duration_ms)``
+        (verification GETs included), what its charts draw."""
+        return [
+            (r[0], r[1], r[2], r[3])
+            for r in self._all(
+                "SELECT d.vendor, a.started_at, a.outcome, a.duration_ms FROM attempts a"
+                " JOIN deliveries d ON d.id = a.delivery_id WHERE d.run_id = ?"
+                " ORDER BY a.id LIMIT ?",
+                (run_id, limit),
+            )
+        ]
+
+    def request_count(self, run_id: int) -> int:
+        rows = self._all(
+            "SELECT COUNT(*) FROM attempts a JOIN deliveries d ON d.id = a.delivery_id"
+            " WHERE d.run_id = ?",
+            (run_id,),
+        )
+        return int(rows[0][0])
+
+    def attempt_tally(self, run_id: int) -> dict[tuple[int, str], int]:
+        """``{(attempts, status): deliveries}`` of a run."""
+        rows = self._all(
+            "SELECT attempts, status, COUNT(*) FROM deliveries WHERE run_id = ?"
+            " GROUP BY attempts, status",
+            (run_id,),
+        )
+        return {(r[0], r[1]): r[2] for r in rows}
 
     def failed(self, run_id: int) -> list[int]:
         rows = self._all(
