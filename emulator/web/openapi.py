@@ -19,7 +19,7 @@ RESOURCE_ID = {"type": "string", "minLength": 1, "maxLength": 200}
 
 
 def document(secured: bool) -> dict[str, Any]:
-    from emulator.web import openapi_open, resources
+    from emulator.web import access, openapi_open, resources
 
     guarded = [{"bearer": []}] if secured else []
     dashboard = [{"bearer": []}, {"basic": []}] if secured else []
@@ -28,6 +28,11 @@ def document(secured: bool) -> dict[str, Any]:
     paths.update(openapi_open.dashboard(dashboard))
     paths.update(openapi_open.resources())
     paths.update(openapi_open.sink())
+    # The guard refuses every cross-origin write outside the open paths, with or without a body.
+    for path, item in paths.items():
+        for method, op in item.items():
+            if method.upper() in access.UNSAFE and not access.is_open(path):
+                op["responses"]["403"] = problem_answer("a write from another origin (a web page)")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -174,7 +179,6 @@ def operation(
             "content": {"application/json": {"schema": ref(body)}},
         }
         answers.setdefault("400", problem_answer("the body does not match the schema"))
-        answers["403"] = problem_answer("a write from another origin (a web page)")
         answers["413"] = problem_answer("the body is larger than 2 MiB")
         answers["415"] = problem_answer("the body is not sent as application/json")
         answers["503"] = problem_answer("the service is shutting down")
