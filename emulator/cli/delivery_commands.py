@@ -41,8 +41,10 @@ class Shown:
     """What a delivery command shows while it works: planning (``run``) and delivery, drawn by the
     one progress display (``emulator.cli.progress``); called by the run driver's ticker."""
 
-    def __init__(self, quiet: bool, planning: Planning | None = None) -> None:
-        self.display = Display(quiet=quiet)
+    def __init__(
+        self, quiet: bool, planning: Planning | None = None, *, last_line: bool = True
+    ) -> None:
+        self.display = Display(quiet=quiet, last_line=last_line)
         self.planning = planning
         self.progress: Progress | None = None
 
@@ -231,7 +233,12 @@ def cmd_send(args: Any) -> int:
         settings.links_base,
         builder_extras(settings),
     )
-    with Shown(args.quiet) as line, _open(args.db) as outbox, stopped_by_signals() as stopper:
+    # One event: its attempts are printed below; on a pipe, a line only if it takes long.
+    with (
+        Shown(args.quiet, last_line=False) as line,
+        _open(args.db) as outbox,
+        stopped_by_signals() as stopper,
+    ):
         started = time.perf_counter()
         result = run_plan(
             outbox,

@@ -40,9 +40,11 @@ class Display:
         every: float = EVERY,
         clock: Callable[[], float] = time.monotonic,
         console: Any = None,
+        last_line: bool = True,
     ) -> None:
         self.stream = sys.stderr if stream is None else stream
         self.mode = mode or mode_of(self.stream, quiet)
+        self.last_line = last_line  # on a pipe, a line at the end even when none came before
         self.clock = clock
         self.pace = Pace(every)
         self.rates = Rates()
@@ -82,7 +84,7 @@ class Display:
                     self._draw(steps, [None] * len(steps))
                 if self._bar is not None:
                     self._bar.stop()
-            elif steps:
+            elif steps and (self.last_line or self.pace.shown):
                 self._write(line(steps))
 
     def __enter__(self) -> Display:
@@ -112,7 +114,7 @@ class Display:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        console = self._console or Console(file=self.stream, stderr=self.stream is sys.stderr)
+        console = self._console or Console(file=self.stream)
         self._bar = Progress(
             TextColumn("{task.description:>9}"),
             BarColumn(),

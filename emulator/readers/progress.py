@@ -70,6 +70,7 @@ class Pace:
 
     every: float = EVERY
     last: float | None = None
+    shown: int = 0  # lines said due so far
 
     def due(self, now: float) -> bool:
         if self.last is None:
@@ -77,6 +78,7 @@ class Pace:
             return False
         if now - self.last >= self.every:
             self.last = now
+            self.shown += 1
             return True
         return False
 

@@ -93,6 +93,24 @@ def test_on_a_pipe_short_work_prints_only_its_last_state():
     assert stream.getvalue() == "verified 4/4 cases (100%), 4 passed\n"
 
 
+def test_without_a_last_line_a_pipe_hears_of_work_only_when_it_takes_long():
+    clock, stream = FakeClock(), io.StringIO()
+    quick = Display(stream, mode=PIPE, clock=clock, last_line=False)
+    quick.update([Step("finished", 0, 1, "deliveries")])
+    quick.close([Step("finished", 1, 1, "deliveries", finished=True)])
+    assert stream.getvalue() == ""
+
+    slow = Display(stream, mode=PIPE, every=5.0, clock=clock, last_line=False)
+    slow.update([Step("finished", 0, 1, "deliveries", notes=("3 retries",))])
+    clock.now += 6
+    slow.update([Step("finished", 0, 1, "deliveries", notes=("4 retries",))])
+    slow.close([Step("finished", 1, 1, "deliveries", finished=True)])
+    assert stream.getvalue().splitlines() == [
+        "finished 0/1 deliveries (0%), 4 retries, 0/s",
+        "finished 1/1 deliveries (100%)",
+    ]
+
+
 def test_on_a_terminal_a_bar_is_drawn_and_left_complete():
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=100, color_system=None)
