@@ -6,7 +6,7 @@ import shlex
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from contracts import bodies
@@ -76,8 +76,10 @@ def run_cases(
     probe: Probe | None,
     options: Options,
     reproduce: Callable[[Case], str],
+    on_result: Callable[[Result], None] | None = None,
 ) -> list[Result]:
-    """Every case, independent ones at once; results in the cases' order."""
+    """Every case, independent ones at once; results in the cases' order. ``on_result`` is told
+    each result as its case ends (progress), from the thread that ran it."""
     # The fuzz cases draw their bodies first and take longest: start them first.
     order = sorted(range(len(cases)), key=lambda i: cases[i].name != "fuzz-no-5xx")
     results: list[Result | None] = [None] * len(cases)
@@ -86,6 +88,14 @@ def run_cases(
             i: pool.submit(run_case, cases[i], targets[cases[i].vendor], probe, options, reproduce)
             for i in order
         }
+        if on_result is not None:
+
+            def tell(future: Future[Result]) -> None:
+                if future.exception() is None:  # else it is raised below
+                    on_result(future.result())
+
+            for future in futures.values():
+                future.add_done_callback(tell)
         for i, future in futures.items():
             results[i] = future.result()
     return [r for r in results if r is not None]

@@ -152,7 +152,9 @@ def _delivery_parsers(sub: argparse._SubParsersAction) -> None:
             metavar="N",
             help="requests in flight at once (default 8)",
         )
-        p.add_argument("--quiet", action="store_true", help="no progress line; summary on stderr")
+        p.add_argument(
+            "-q", "--quiet", action="store_true", help="no progress line; summary on stderr"
+        )
 
     send = sub.add_parser(
         "send",

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from emulator.cli import payload_options
+from emulator.cli.progress import Display, delivery_step
 from emulator.core import catalogue
 from emulator.core import overrides as payload_overrides
 from emulator.core.errors import UsageError
@@ -31,6 +32,7 @@ from emulator.delivery.outbox import Outbox
 from emulator.delivery.runner import PlanIdentity, RunResult, Stopper, resume_run, run_plan
 from emulator.delivery.schema import NotAnOutbox, check_file
 from emulator.readers import loader
+from emulator.readers.progress import Planning, Step, counted
 
 DEFAULT_DB = "coupon-emulator.db"
 EXIT_BUSY = 3  # resume skipped a run that a live process owns
@@ -39,34 +41,37 @@ EXIT_BUSY = 3  # resume skipped a run that a live process owns
 # Output
 
 
-class ProgressLine:
-    """A live line on a terminal; on a pipe (CI logs) a line every ``every`` seconds."""
+class Shown:
+    """What a delivery command shows while it works: planning (``run``) and delivery, drawn by the
+    one progress display (``emulator.cli.progress``); called by the run driver's ticker."""
 
     def __init__(
-        self, stream: TextIO = sys.stderr, every: float = 5.0, quiet: bool = False
+        self, quiet: bool, planning: Planning | None = None, *, last_line: bool = True
     ) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
-        self.every = every
-        self.quiet = quiet
-        self._last = time.monotonic()
-        self._shown = False
+        self.display = Display(quiet=quiet, last_line=last_line)
+        self.planning = planning
+        self.progress: Progress | None = None
+
+    def steps(self, *, finished: bool = False) -> list[Step]:
+        steps = [] if self.planning is None else [self.planning.step()]
+        if self.progress is not None:
+            known = self.planning is None or self.planning.finished
+            done = finished and self.progress.done == self.progress.submitted
+            steps.append(delivery_step(self.progress, total_known=known, finished=done))
+        return steps
 
     def __call__(self, progress: Progress) -> None:
-        if self.quiet:
-            return
-        if self.tty:
-            self.stream.write("\r\033[K" + progress.line())
-            self._shown = True
-        elif time.monotonic() - self._last >= self.every:
-            self.stream.write(progress.line() + "\n")
-            self._last = time.monotonic()
-        self.stream.flush()
+        self.progress = progress
+        self.display.update(self.steps())
 
     def end(self) -> None:
-        if self._shown:
-            self.stream.write("\n")
-            self.stream.flush()
+        self.display.close(self.steps(finished=True))
+
+    def __enter__(self) -> Shown:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.display.close()  # stopped by an error: the bar gives the terminal back
 
 
 def summarise(outbox: Outbox, result: RunResult, elapsed: float, db: str, stream: TextIO) -> None:
@@ -165,7 +170,7 @@ def _finish(
     result: RunResult,
     started: float,
     args: Any,
-    line: ProgressLine,
+    line: Shown,
     stopper: Stopper | None = None,
 ) -> int:
     line.end()
@@ -260,8 +265,12 @@ def cmd_send(args: Any) -> int:
         body = payload_options.apply(args.vendor, args.event, event.body, args.overrides, "sent")
         event = dataclasses.replace(event, body=body, label=payload_overrides.LABEL)
     planned = [event]
-    line = ProgressLine(quiet=args.quiet)
-    with _open(args.db) as outbox, stopped_by_signals() as stopper:
+    # One event: its attempts are printed below; on a pipe, a line only if it takes long.
+    with (
+        Shown(args.quiet, last_line=False) as line,
+        _open(args.db) as outbox,
+        stopped_by_signals() as stopper,
+    ):
         started = time.perf_counter()
         result = run_plan(
             outbox,
@@ -319,11 +328,15 @@ def _run(args: Any, sink: Mapping[str, Mapping[str, Any]] | None) -> int:
     now = time.time()
     plan = loader.plan(args.file, layers, seed=args.seed, start=datetime.fromtimestamp(now, UTC))
     identity = PlanIdentity(plan.source, plan.text, plan.seed, now)
-    line = ProgressLine(quiet=args.quiet)
-    with _open(args.db) as outbox, stopped_by_signals() as stopper:
+    planning = Planning(plan.expected, not plan.exact)
+    with (
+        Shown(args.quiet, planning) as line,
+        _open(args.db) as outbox,
+        stopped_by_signals() as stopper,
+    ):
         started = time.perf_counter()
         result = run_plan(
-            outbox, plan.settings, plan.settings_raw, plan.events, name=plan.name,
+            outbox, plan.settings, plan.settings_raw, counted(plan.events, planning), name=plan.name,
             source=args.file, identity=identity, workers=args.workers, on_progress=line,
             stopper=stopper,
         )  # fmt: skip
@@ -353,16 +366,16 @@ def cmd_resume(args: Any) -> int:
                 raise UsageError(str(exc)) from None
             layers = loader.layers(args.config, args.target, args.time_scale)
             settings, _ = loader.settings(stored["settings"], (), layers, stored["source"])
-            line = ProgressLine(quiet=args.quiet)
             started = time.perf_counter()
-            try:
-                result = resume_run(
-                    outbox, run_id, settings, workers=args.workers, on_progress=line,
-                    stopper=stopper,
-                )  # fmt: skip
-            except RunOwned as exc:
-                print(f"coupon-emulator: skipped: {exc}", file=sys.stderr)
-                status = max(status, EXIT_BUSY)
-                continue
-            status = max(status, _finish(outbox, result, started, args, line, stopper))
+            with Shown(args.quiet) as line:
+                try:
+                    result = resume_run(
+                        outbox, run_id, settings, workers=args.workers, on_progress=line,
+                        stopper=stopper,
+                    )  # fmt: skip
+                except RunOwned as exc:
+                    print(f"coupon-emulator: skipped: {exc}", file=sys.stderr)
+                    status = max(status, EXIT_BUSY)
+                    continue
+                status = max(status, _finish(outbox, result, started, args, line, stopper))
         return status

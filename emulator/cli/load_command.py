@@ -94,6 +94,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"the port the master listens on and workers connect to (default {DEFAULT_MASTER_PORT})",
     )  # fmt: skip
     load.add_argument(
+        "-q", "--quiet", action="store_true",
+        help="no progress: neither planning lines nor Locust's statistics every few seconds, "
+        "only its summary at the end and errors",
+    )  # fmt: skip
+    load.add_argument(
         "--locust", action="append", default=[], metavar="ARGS",
         help="more arguments for Locust, after '=': --locust='--processes 4 --loglevel WARNING'",
     )  # fmt: skip
@@ -117,6 +122,8 @@ def locust_command(args: argparse.Namespace) -> list[str]:
         command += ["--settings", args.config]
     for flag in args.target:
         command += ["--target", flag]
+    if args.quiet:
+        command += ["--no-progress"]
     if args.worker:
         command += ["--worker", "--master-host", args.master_host or "127.0.0.1"]
         if args.master_port:
@@ -125,6 +132,8 @@ def locust_command(args: argparse.Namespace) -> list[str]:
     users = args.users or DEFAULT_USERS
     command += ["--users", str(users), "--spawn-rate", str(args.spawn_rate or users)]
     command += ["--autostart"] if args.web_ui else ["--headless"]
+    if args.quiet:
+        command += ["--only-summary"]
     if args.run_time:
         command += ["--run-time", args.run_time]
     if args.csv:

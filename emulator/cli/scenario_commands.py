@@ -9,7 +9,7 @@ import itertools
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from emulator.core.errors import ConfigError, UsageError
@@ -59,8 +59,9 @@ def write_lines(events: Iterable[PlannedEvent], out: BinaryIO) -> int:
     return write(map(line, events), out)
 
 
-def write(texts: Iterable[str], out: BinaryIO) -> int:
-    """Write ``texts`` one per line, in chunks; the number written."""
+def write(texts: Iterable[str], out: BinaryIO, written: Callable[[int], None] | None = None) -> int:
+    """Write ``texts`` one per line, in chunks; the number written. ``written`` is told the count
+    so far after each chunk (progress)."""
     count = 0
     chunk: list[str] = []
     for text in texts:
@@ -69,6 +70,8 @@ def write(texts: Iterable[str], out: BinaryIO) -> int:
             out.write(("\n".join(chunk) + "\n").encode())
             count += len(chunk)
             chunk = []
+            if written is not None:
+                written(count)
     if chunk:
         out.write(("\n".join(chunk) + "\n").encode())
         count += len(chunk)
@@ -112,13 +115,8 @@ def _validate(path: str) -> str:
     if document.kind == "scenario":
         loaded = loader.parse_scenario(document, os.environ)
         s = loaded.scenario
-        expected = s.expected_events()
-        exact = all(
-            st.probability == 1 and st.repeat[0] == st.repeat[1] and not st.inject
-            for flow in s.flows
-            for st in flow.steps
-        )
-        count = f"{expected:,.0f} events" if exact else f"about {expected:,.0f} events"
+        expected, exact = loader.expected_events(s)
+        count = f"{expected:,} events" if exact else f"about {expected:,} events"
         vendors = ", ".join(loaded.vendors)
         flows = f"{len(s.flows)} flow{'s' * (len(s.flows) != 1)}"
         coupons = sum(flow.coupons for flow in s.flows)
@@ -138,8 +136,10 @@ def _validate(path: str) -> str:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    from emulator.cli.progress import TERMINAL, Display
     from emulator.core.plan import builder_extras
     from emulator.readers import loader, planning
+    from emulator.readers.progress import Planning
 
     loaded = loader.load_scenario(args.scenario)
     settings = loaded.settings
@@ -153,12 +153,33 @@ def cmd_plan(args: argparse.Namespace) -> int:
         jobs=jobs_for(loaded.scenario, args.jobs),
     )
     texts = generator if args.limit is None else itertools.islice(generator, args.limit)
+    expected, exact = loader.expected_events(loaded.scenario)
+    if args.limit is not None and args.limit < expected:
+        expected, exact = args.limit, True
+    tally = Planning(expected, not exact)
+    display = Display(quiet=args.quiet)
+    if display.mode == TERMINAL and _isatty(sys.stdout):
+        display = Display(quiet=True)  # the lines themselves scroll by: a bar would garble them
+
+    def written(count: int) -> None:
+        tally.planned = count
+        display.update([tally.step()])
+
     with no_cyclic_gc():
         try:
-            write(texts, sys.stdout.buffer)
+            tally.planned = write(texts, sys.stdout.buffer, written)
+            tally.finished = True
         finally:
             generator.close()  # stops any workers at once: done, --limit, or the reader left
+            display.close([tally.step()])
     return 0
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -206,5 +227,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="plan flows in N processes (default: one per CPU from 20,000 events); "
         "the output is the same bytes for any N",
+    )
+    plan.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress on standard error, errors only"
     )
     plan.set_defaults(command=cmd_plan)

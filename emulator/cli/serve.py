@@ -128,8 +128,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from emulator.web.app import TOKEN_VAR, ServiceConfig, create_app, shutdown
 
     logging.basicConfig(level=logging.WARNING, format="coupon-emulator: %(levelname)s: %(message)s")
-    # waitress warns once per queued task under load; our service logs its own busy/idle changes.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    quiet_waitress()
     listener = _bind(args.host, args.port)
     port = listener.getsockname()[1]
     # The built-in sink also listens on a loopback port of its own, with its own threads: the
@@ -218,6 +217,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sink_server.close()
     print("coupon-emulator: stopped; unfinished deliveries stay pending (resume --db)", flush=True)
     return 0
+
+
+class OncePerMessage(logging.Filter):
+    """Lets each warning through once: waitress repeats some under load (the connection limit,
+    each time it is reached again), where one line says all a user can act on. Errors always
+    pass."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR:
+            return True
+        key = str(record.msg)  # the format, not the figures: "depth is %d" is one message
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+def quiet_waitress() -> None:
+    """waitress's logging cut to what a user needs: its start-up lines ("Serving on ...") are
+    below the WARNING level shown; each warning once; none per queued task, since the service
+    logs its own busy and idle changes (``emulator.web.shedding``)."""
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    logger = logging.getLogger("waitress")
+    if not any(isinstance(f, OncePerMessage) for f in logger.filters):
+        logger.addFilter(OncePerMessage())
 
 
 def _serve_quietly(server: Any) -> None:

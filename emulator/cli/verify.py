@@ -11,7 +11,9 @@ import argparse
 import json
 import secrets
 import sys
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -111,7 +113,41 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="cases run at once (default 8)",
     )
+    verify.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress on standard error, errors only"
+    )
     verify.set_defaults(command=cmd_verify)
+
+
+class CaseProgress:
+    """Cases finished so far, shown on standard error as they end (``emulator.cli.progress``)."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        from emulator.cli.progress import Display
+
+        self.total = total
+        self.display = Display(quiet=quiet)
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def tell(self, result: Any) -> None:
+        with self._lock:
+            self.counts[result.status] += 1
+        self.display.update([self.step()])
+
+    def step(self) -> Any:
+        from emulator.readers.progress import Step
+
+        with self._lock:
+            done = sum(self.counts.values())
+            notes = tuple(f"{n} {status}" for status, n in sorted(self.counts.items()))
+        return Step("verified", done, self.total, "cases", finished=done == self.total, notes=notes)
+
+    def __enter__(self) -> CaseProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.display.close([self.step()])
 
 
 def consumers_from_flags(flags: list[str], settings: Any) -> dict[str, str]:
@@ -203,7 +239,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         flush=True,
     )
     started, wall = time.perf_counter(), time.time()
-    results = runner.run_cases(selected, targets, as_probe(args.probe), options, reproduce)
+    with CaseProgress(len(selected), args.quiet) as shown:
+        results = runner.run_cases(
+            selected, targets, as_probe(args.probe), options, reproduce, shown.tell
+        )
     elapsed = time.perf_counter() - started
     sys.stdout.write(report.text(results, vendors, elapsed))
     meta = {

@@ -56,6 +56,10 @@ def _arguments(parser: Any) -> None:
         "--target", action="append", default=[], metavar="V=URL", include_in_web_ui=False,
         help="coupon-emulator: send vendor V's requests to URL (repeatable)",
     )  # fmt: skip
+    parser.add_argument(
+        "--no-progress", action="store_true", include_in_web_ui=False,
+        help="coupon-emulator: no line on how far planning has got every few seconds",
+    )  # fmt: skip
 
 
 def _fail(message: str) -> None:

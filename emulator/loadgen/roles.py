@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import gevent
@@ -19,6 +19,7 @@ from emulator.core.errors import UsageError
 from emulator.delivery.endpoint import Endpoint, Verifications
 from emulator.loadgen.share import Request, Share, prepare
 from emulator.loadgen.source import PlanSource, load_plan
+from emulator.readers.progress import EVERY, Planning, Rates, counted, line
 
 log = logging.getLogger("coupon-emulator")
 SHARES = "coupon_shares"  # on the master's parsed options, which Locust sends with every spawn
@@ -67,6 +68,8 @@ class Sender:
         self.worker = worker
         self.configure = configure
         self.requests = 0  # request events this process reported to Locust
+        # A line on how far planning has got every few seconds (load --quiet: none).
+        self.show_progress = not getattr(environment.parsed_options, "no_progress", False)
         self._reset()
 
     def _reset(self) -> None:
@@ -113,6 +116,9 @@ class Sender:
     def _prepare(self, source: PlanSource, index: int, count: int) -> None:
         # Planning is long and pure: it runs in a native thread, so this process keeps answering
         # the master (heartbeats, within seconds) however busy the machine is.
+        tally = Planning(source.expected, not source.exact)
+        source = replace(source, events=counted(source.events, tally))
+        reporter = gevent.spawn(_report_planning, tally) if self.show_progress else None
         try:
             share = gevent.get_hub().threadpool.apply(prepare, (source, index, count))
         except UsageError as exc:
@@ -122,6 +128,9 @@ class Sender:
             log.exception("planning failed")
             self._refuse(index, f"planning failed: {exc!r}")
             return
+        finally:
+            if reporter is not None:
+                reporter.kill()
         self.share = share
         log.info(
             "plan %r, seed %d, fingerprint %s: %d requests, %d events; share %d of %d: %d requests",
@@ -301,10 +310,33 @@ class Coordinator:
             self.environment.process_exit_code = 1
 
 
+def _report_planning(tally: Planning, every: float = EVERY) -> None:
+    """Log how far planning has got, every ``every`` seconds until killed."""
+    rates = Rates()
+    rates.of([tally.step()], time.monotonic())
+    while True:
+        gevent.sleep(every)
+        steps = [tally.step()]
+        log.info("%s", line(steps, rates.of(steps, time.monotonic())))
+
+
 def _end(environment: Any) -> None:
     """Headless: quit, writing the statistics; with the web UI: stop, so they stay on screen."""
+    _let_stopped_users_leave(environment.runner)
     options = environment.parsed_options
     if options is not None and options.headless:
         environment.runner.quit()
     else:
         environment.runner.stop()
+
+
+def _let_stopped_users_leave(runner: Any, turns: int = 1000) -> None:
+    """Wait until the users that stopped themselves (``StopUser``, their share sent) have left the
+    runner's group: a finished greenlet leaves it only on a later turn of the hub, and stopping the
+    runner before that finds it there, dead and without its user, which Locust logs as an
+    ``ERROR ... user that didn't have proper args`` for each."""
+    group = getattr(runner, "user_greenlets", None)
+    for _ in range(turns):  # a few turns at most; bounded so an odd greenlet cannot hang the end
+        if group is None or not any(g.dead for g in group):
+            return
+        gevent.sleep(0)

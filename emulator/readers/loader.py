@@ -335,6 +335,8 @@ class Plan:
     events: Iterator[PlannedEvent]  # nothing is planned until it is consumed
     text: str = ""  # the document as read
     start: datetime | None = None  # the instant events are dated from (unless a scenario's own)
+    expected: int | None = None  # events it plans: exactly, or on average unless ``exact``
+    exact: bool = False
 
 
 def plan(
@@ -367,7 +369,24 @@ def plan(
         _lazy(lambda: _events(loaded, merged, chosen, start)),
         document.text,
         start,
+        *expected_events(loaded.scenario or loaded.events),
     )
+
+
+def expected_events(what: Scenario | EventList | None) -> tuple[int, bool]:
+    """How many events a scenario or an event list plans, and whether exactly (nothing is left
+    to chance) or on average: what ``validate`` says and progress is shown against."""
+    from emulator.core.scenario import Scenario
+
+    if not isinstance(what, Scenario):
+        assert what is not None
+        return what.total, True
+    exact = all(
+        step.probability == 1 and step.repeat[0] == step.repeat[1] and not step.inject
+        for flow in what.flows
+        for step in flow.steps
+    )
+    return round(what.expected_events()), exact
 
 
 def replan(

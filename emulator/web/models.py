@@ -80,8 +80,14 @@ COUNT = {"type": "integer", "minimum": 0}
 PROGRESS = _object(
     ["total", *STATUSES, "attempts"], total=COUNT, attempts=COUNT, **dict.fromkeys(STATUSES, COUNT)
 )
+PLAN = _object(
+    ["planned", "complete", "planning"],
+    planned={**COUNT, "description": "deliveries of the run's plan stored so far"},
+    complete={"type": "boolean", "description": "the whole plan is stored"},
+    planning={"type": "boolean", "description": "the run's process is still planning it"},
+)
 RUN = _object(
-    ["id", "name", "created_at", "source", "state", "targets", "progress"],
+    ["id", "name", "created_at", "source", "state", "targets", "progress", "plan"],
     id=ID,
     name={"type": "string"},
     created_at=TIME,
@@ -93,6 +99,7 @@ RUN = _object(
         "additionalProperties": {"type": "string"},
     },
     progress=PROGRESS,
+    plan=PLAN,
     error={"type": "string", "description": "why the run failed (state failed), if known"},
 )
 _DELIVERY_PROPERTIES: dict[str, Any] = {
@@ -167,7 +174,8 @@ RUN_ACCEPTED = _object(
     deliveries={
         "type": "string",
         "description": "where to list the run's deliveries; they are planned and stored after "
-        "this answer, so run.progress.total grows until the plan is stored",
+        "this answer, so run.progress.total grows until the plan is stored (run.plan tells how "
+        "far planning has got)",
     },
 )
 RESEND_ACCEPTED = _object(["run_id", "resent"], run_id=ID, resent={"type": "array", "items": ID})

@@ -25,6 +25,12 @@ MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id cannot exist
 # Query parameters that carry credentials in some consumers' webhook URLs.
 _SECRET_PARAMS = ("token", "key", "secret", "signature", "sig", "password", "auth", "code")
 STATUSES = (PENDING, *FINAL)
+# A run's row as the API shows it; the last two: deliveries of its plan stored so far, and
+# whether that is all of it (a run with no plan identity is stored whole before it starts).
+_RUN_COLUMNS = (
+    "id, name, created_at, source, state, settings, owner_pid, owner_host, heartbeat_at,"
+    " planned, plan IS NULL OR plan_total IS NOT NULL"
+)
 
 
 @dataclass(frozen=True)
@@ -75,9 +81,7 @@ class Queries:
 
     def runs(self, limit: int, cursor: int | None = None) -> Page:
         rows = self._all(
-            "SELECT id, name, created_at, source, state, settings, owner_pid, owner_host,"
-            " heartbeat_at FROM runs"
-            " WHERE id < ? ORDER BY id DESC LIMIT ?",
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE id < ? ORDER BY id DESC LIMIT ?",
             (_below(cursor), limit + 1),
         )
         items = [self._run(r) for r in rows[:limit]]
@@ -88,8 +92,7 @@ class Queries:
         if not 0 < run_id <= MAX_ID:
             return None
         rows = self._all(
-            "SELECT id, name, created_at, source, state, settings, owner_pid, owner_host,"
-            " heartbeat_at FROM runs WHERE id = ?",
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?",
             (run_id,),
         )
         if not rows:
@@ -110,13 +113,21 @@ class Queries:
             if isinstance(entry, dict) and isinstance(entry.get("target"), str)
         }
         # The stored settings may hold literal secrets; only the target URLs ever leave.
+        state = _state(r[4], owner_of(r[6:9]))
+        complete = bool(r[10])
         return {
             "id": r[0],
             "name": r[1],
             "created_at": iso(r[2]),
             "source": r[3],
-            "state": _state(r[4], owner_of(r[6:9])),
+            "state": state,
             "targets": targets,
+            # Planning progress: a long plan is stored chunk by chunk while delivery goes on.
+            "plan": {
+                "planned": r[9],
+                "complete": complete,
+                "planning": state == "running" and not complete,
+            },
         }
 
     def _add_progress(self, items: list[dict[str, Any]]) -> None:
