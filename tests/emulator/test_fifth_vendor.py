@@ -31,6 +31,7 @@ SCENARIO = """\
 name: toy-life
 seed: 5
 time_scale: 0.001
+ordering: per-coupon  # the toy vendor has no precedence: its redemption must land last
 vendors:
   toy:
     target: http://127.0.0.1:9/toy
