@@ -258,3 +258,53 @@ def test_a_scenario_split_by_coupon_between_two_workers_delivers_each_event_once
     assert len(sent) == 2, log
     assert all(sent), log  # both workers sent a part
     assert sum(sent) == len(events)
+
+
+def test_a_large_plan_is_sent_as_it_is_planned_until_the_run_time_ends(
+    consumer, processes, tmp_path
+):
+    """A million coupons: the lone process plans as it sends, so requests flow at once; when
+    --run-time ends the run, what was sent is the plan's beginning, each event once."""
+    target = f"{consumer.url}/hooks/komo"
+    plan = tmp_path / "big.yaml"
+    plan.write_text(
+        f"name: big\nseed: 4\nvendors:\n  komo: {{target: '{target}'}}\n"
+        "flows:\n  - {vendor: komo, coupons: 1000000, rate: 1000/s, delay: 1s..2s,\n"
+        "     steps: [CouponIssued, CouponViewed, CouponRedemptionSuccess]}\n"
+    )
+    consumer.settings = config.parse({"vendors": {"komo": {"target": target}}})
+    run = processes.start(
+        "local", "-m", "emulator", "load", str(plan), "--users", "4", "--run-time", "5s",
+        "--locust=--only-summary",
+    )  # fmt: skip
+    assert processes.wait(run, time.monotonic() + DEADLINE) == 1, processes.log(run)
+    log = processes.log(run)
+    assert "the plan was not completely sent" in log
+    received = Counter(consumer.keys)
+    # Sending began within the 5 s, long before a million coupons could be planned.
+    assert received, log
+    assert max(received.values()) == 1
+    # The plan's first events, and nothing else (4 users: at most 4 requests out of order).
+    events = load_plan(str(plan)).events
+    first = [catalogue.vendor("komo").dedupe_keys(next(events).body)[0] for _ in range(len(received) + 4)]  # fmt: skip
+    assert set(received) <= set(first)
+    sent = re.search(r"sent (\d+) requests \((\d+) events\) before the test stopped", log)
+    assert sent, log
+    # Requests still in flight when the run stopped may have arrived without being counted.
+    assert len(received) - 4 <= int(sent.group(2)) <= len(received)
+
+
+def test_a_worker_whose_share_is_empty_finishes_at_once(consumer, processes, tmp_path):
+    plan = consumer.plan(tmp_path, [("komo", "CouponIssued", 1)])  # one coupon, two workers
+    port, deadline = str(free_port()), time.monotonic() + DEADLINE
+    master = processes.start(
+        "master", "-m", "emulator", "load", str(plan), "--master", "--expect-workers", "2",
+        "--users", "2", "--master-port", port,
+    )  # fmt: skip
+    worker = ["-m", "emulator", "load", str(plan), "--worker", "--master-port", port]
+    workers = [processes.start(f"worker{i}", *worker) for i in range(2)]
+    assert processes.wait(master, deadline) == 0, processes.log(master)
+    for proc in workers:
+        assert processes.wait(proc, deadline) == 0, processes.log(proc)
+    assert Counter(consumer.keys) == Counter(planned_keys(plan))
+    assert "sent 1 of 1 requests (1 of 1 events), 0 failed" in processes.log(master)
