@@ -30,7 +30,10 @@ SCENARIO = ROOT / "scenarios" / "load.yaml"
 PREBUILT = 20_000  # requests of the plan the plain Locust run cycles through
 FIRST_REQUEST_WITHIN = 10.0  # seconds: the goal
 RSS_UNDER = 300  # MB per sending process: the goal
-SENT = re.compile(r"sent (\d+) (?:of \S+ )?requests \((\d+) (?:of \S+ )?events\), (\d+) failed")
+SENT = re.compile(
+    r"sent (\d+) (?:of \S+ )?requests \((\d+) (?:of \S+ )?events\)(?: before the test stopped)?, "
+    r"(\d+) failed"
+)
 
 BARE_LOCUSTFILE = """
 import itertools

@@ -193,9 +193,9 @@ class _Planner:
             self.seed, self.start, self.fake, links_base, scenario.population
         )
         self.flows = []
-        first = 0
+        numbered = 0  # the coupons of the flows before this one
         for index, flow in enumerate(scenario.flows):
-            first += flow.coupons
+            first, numbered = numbered, numbered + flow.coupons
             if only is not None and index not in only:
                 continue
             ctx = Context(
@@ -213,7 +213,7 @@ class _Planner:
                 random.Random(f"{self.seed}:{flow.name}:arrivals"),
                 random.Random(f"{self.seed}:{flow.name}:edge-cases"),
                 int.from_bytes(digest[:8], "big"),
-                first - flow.coupons,
+                first,
                 self.shares == 1 or any(step.inject for step in flow.steps),
             )
             self.flows.append(run)
