@@ -54,7 +54,11 @@ http {{
     access_log off;
     client_body_temp_path {tmp}/body;
     keepalive_requests 10000000;
-    server {{ listen 127.0.0.1:{port}; location / {{ return 200 ""; }} }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{ return 200 ""; }}
+        location = /nginx-status {{ stub_status; }}  # its request count (benchmarks/load.py)
+    }}
 }}
 """
 

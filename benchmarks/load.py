@@ -1,6 +1,14 @@
 """Events per second of ``load`` with one worker and with two, beside ``run``, on one plan.
 
     python benchmarks/load.py [--events 20000] [--vendor fabric] [--users 16] [--repeat 1]
+    python -m benchmarks.load --scale-out [--run-time 60] [--users 16]
+
+``--scale-out``: ``load scenarios/load.yaml`` (1,000,000 events), alone, then as a master with 1
+and with 2 worker processes, each beside a plain Locust ``FastHttpUser`` posting the same pre-built
+bodies (the plan's first requests) with the same processes, users and ``--run-time``. For each:
+the time from starting the commands to the consumer's first request, the peak RSS of each sending
+Locust process, and requests/s at the consumer while sending. The consumer is nginx answering 200
+(benchmarks/delivery.py starts it) when installed, else benchmarks/consumer.py.
 
 Each command runs as a user runs it (its own processes) against benchmarks/consumer.py, a local
 consumer in its own process that answers 200 at once and counts requests. "Sending" is measured
@@ -133,7 +141,17 @@ def main() -> None:
     parser.add_argument("--vendor", choices=sorted(EVENT), default="fabric")
     parser.add_argument("--users", type=int, default=16, help="Locust users over the cluster")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each; the best counts")
+    parser.add_argument(
+        "--scale-out", action="store_true",
+        help="load scenarios/load.yaml with 1 and 2 workers beside plain Locust (see above)",
+    )  # fmt: skip
+    parser.add_argument("--run-time", type=int, default=60, help="--scale-out: seconds of each")
     args = parser.parse_args()
+    if args.scale_out:
+        from benchmarks.load_scale import scale_out
+
+        scale_out(args.users, args.run_time)
+        return
 
     consumer, port = start_consumer()
     try:

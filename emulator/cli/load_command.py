@@ -95,7 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     load.add_argument(
         "-q", "--quiet", action="store_true",
-        help="no progress: neither planning lines nor Locust's statistics every few seconds, "
+        help="no progress: no Locust statistics every few seconds, "
         "only its summary at the end and errors",
     )  # fmt: skip
     load.add_argument(
@@ -122,8 +122,6 @@ def locust_command(args: argparse.Namespace) -> list[str]:
         command += ["--settings", args.config]
     for flag in args.target:
         command += ["--target", flag]
-    if args.quiet:
-        command += ["--no-progress"]
     if args.worker:
         command += ["--worker", "--master-host", args.master_host or "127.0.0.1"]
         if args.master_port:

@@ -32,18 +32,42 @@ class PlannedEvent:
     auth: str | None = None
 
 
+Share = tuple[int, int]  # (index, count): one of ``count`` disjoint parts of a plan, by coupon
+
+
+def check_share(share: Share | None) -> Share:
+    """``share`` itself, ``(0, 1)`` (the whole plan) for None; ValueError when it cannot exist."""
+    if share is None:
+        return (0, 1)
+    index, count = share
+    if not 0 <= index < count:
+        raise ValueError(f"share {index} of {count} does not exist; expected 0 <= index < count")
+    return share
+
+
+def owner(number: int, count: int) -> int:
+    """The share (of ``count``) that plans coupon ``number``: coupons are numbered from 0 across
+    the whole plan (a scenario's flows one after the other) and dealt out in turn, so every share
+    gets its part of every flow, and each coupon's whole life is in exactly one share."""
+    return number % count
+
+
 def simple_plan(
     items: Iterable[tuple[str, str, int, float]],
     seed: int,
     start: datetime,
     links_base: str = DEFAULT_LINKS_BASE,
     extras: Mapping[str, Any] | None = None,
+    share: Share | None = None,
 ) -> Iterator[PlannedEvent]:
     """Independent events, each about a fresh coupon, from ``(vendor, type, count, every)`` items.
 
     The plain event list that ``run`` accepts; deterministic in ``seed``. An item's events are
-    ``every`` seconds apart in vendor time and follow the previous item's.
+    ``every`` seconds apart in vendor time and follow the previous item's. ``share`` keeps only
+    the events of that share's coupons (``owner``); the others are still built, since every
+    event draws from the one stream of the seed in turn, but never encoded or sent.
     """
+    mine, shares = check_share(share)
     ctx = Context.from_seed(seed, now=start, links_base=links_base)
     ctx.extras = dict(extras or {})
     clock = 0.0
@@ -59,7 +83,8 @@ def simple_plan(
             if clock != last:  # events due together share one instant
                 ctx.now, last = start + timedelta(seconds=clock), clock
             body = build(name, apply(name, new_coupon(ctx), ctx), ctx)
-            yield PlannedEvent(slug, name, f"{slug}:{n}", body, due=clock)
+            if shares == 1 or owner(n, shares) == mine:
+                yield PlannedEvent(slug, name, f"{slug}:{n}", body, due=clock)
             n += 1
 
 

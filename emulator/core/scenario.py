@@ -5,6 +5,12 @@ holds only the coupons alive at one moment (flow rate times lifetime), never the
 draws from its own random stream, seeded by (seed, flow name, coupon number), so its bodies and
 timing do not depend on other coupons or flows; edge cases draw from a stream of their own, so
 injecting one changes nothing else.
+
+A share of the plan (``plan(share=(index, count))``, see ``emulator.core.plan.owner``) is the plan
+with only that share's coupons: the others are never made, since nothing of theirs reaches a
+coupon of the share. Except in a flow that injects edge cases: its edge-case stream is drawn by
+all its coupons in plan order, so there every coupon is still planned and only the share's
+events are kept.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from emulator.core.errors import BuildError
 from emulator.core.fakedata import FakeData
 from emulator.core.frozen import evolve
 from emulator.core.mutations import Schema
-from emulator.core.plan import PlannedEvent
+from emulator.core.plan import PlannedEvent, Share, check_share, owner
 from emulator.core.values import EPOCH
 from emulator.core.vendor import DEFAULT_LINKS_BASE, Context, encode
 
@@ -128,24 +134,28 @@ def plan(
     links_base: str = DEFAULT_LINKS_BASE,
     extras: Mapping[str, Any] | None = None,
     only: Collection[int] | None = None,
+    share: Share | None = None,
 ) -> Iterator[PlannedEvent]:
     """Every event of ``scenario`` in due order; ``due`` is seconds after ``start``.
 
     ``seed`` and ``start`` default to the scenario's (then 0 and values.EPOCH); ``extras`` reach
     the vendor builders (``timestamp_unit``; a vendor's ``fixed_extras`` add the flow's). Events due at the same time come
     in flow order. ``only`` plans just those flows (by index): flows are independent, so merging
-    separate plans of them by (due, flow index) gives exactly the whole plan.
+    separate plans of them by (due, flow index) gives exactly the whole plan. ``share`` plans just
+    that share's coupons: its events are the whole plan's events of those coupons, in the same
+    order, so the shares together are the plan.
     """
-    return _Planner(scenario, seed, start, links_base, extras or {}, only).events()
+    planner = _Planner(scenario, seed, start, links_base, extras or {}, only, check_share(share))
+    return planner.events()
 
 
 class _Coupon:
     """One coupon alive in the plan: its random stream, vendor state, the rest of its life."""
 
-    __slots__ = ("flow", "held", "key", "n", "next", "rng", "state", "timeline", "value")
+    __slots__ = ("flow", "held", "key", "mine", "n", "next", "rng", "state", "timeline", "value")
 
-    def __init__(self, flow: _FlowRun, n: int) -> None:
-        self.flow, self.n, self.key = flow, n, f"{flow.flow.name}:{n}"
+    def __init__(self, flow: _FlowRun, n: int, mine: bool = True) -> None:
+        self.flow, self.n, self.key, self.mine = flow, n, f"{flow.flow.name}:{n}", mine
         # An integer seed is cheaper than text; the flow's base keeps flows' streams apart.
         self.rng = random.Random(flow.base << 40 | n)
         self.value: Any = None
@@ -165,14 +175,17 @@ class _FlowRun:
     arrivals: random.Random  # start times (spread)
     chance: random.Random  # edge-case draws: apart from the coupons', so they change nothing else
     base: int  # from (seed, flow name): the high bits of its coupons' seeds
+    first: int = 0  # the number of its first coupon in the whole plan (``plan.owner``)
+    all_coupons: bool = True  # every coupon is made, the share's or not (edge cases injected)
 
 
 _START, _ADVANCE, _EMIT = 0, 1, 2
 
 
 class _Planner:
-    def __init__(self, scenario, seed, start, links_base, extras, only) -> None:
+    def __init__(self, scenario, seed, start, links_base, extras, only, share) -> None:
         self.seed = scenario.seed if seed is None else seed
+        self.share, self.shares = share
         self.schemas = scenario.schemas
         self.start = start or scenario.start or EPOCH
         self.fake = FakeData(self.seed)
@@ -180,7 +193,9 @@ class _Planner:
             self.seed, self.start, self.fake, links_base, scenario.population
         )
         self.flows = []
+        numbered = 0  # the coupons of the flows before this one
         for index, flow in enumerate(scenario.flows):
+            first, numbered = numbered, numbered + flow.coupons
             if only is not None and index not in only:
                 continue
             ctx = Context(
@@ -198,6 +213,8 @@ class _Planner:
                 random.Random(f"{self.seed}:{flow.name}:arrivals"),
                 random.Random(f"{self.seed}:{flow.name}:edge-cases"),
                 int.from_bytes(digest[:8], "big"),
+                first,
+                self.shares == 1 or any(step.inject for step in flow.steps),
             )
             self.flows.append(run)
         self.heap: list[tuple[float, int, int, int, Any]] = []
@@ -222,7 +239,9 @@ class _Planner:
                     yield now
             else:
                 run, n = item
-                self.begin(run, n, due)
+                mine = self.shares == 1 or owner(run.first + n - 1, self.shares) == self.share
+                if mine or run.all_coupons:
+                    self.begin(run, n, due, mine)
                 if n < run.flow.coupons:
                     self.push(self.arrival(run, n + 1), run, _START, (run, n + 1))
 
@@ -234,8 +253,8 @@ class _Planner:
             return flow.start + flow.spread * (n - 1 + run.arrivals.random()) / flow.coupons
         return flow.start
 
-    def begin(self, run: _FlowRun, n: int, at: float) -> None:
-        coupon = _Coupon(run, n)
+    def begin(self, run: _FlowRun, n: int, at: float, mine: bool = True) -> None:
+        coupon = _Coupon(run, n, mine)
         ctx = run.ctx
         ctx.rng, ctx.now = coupon.rng, self.start + timedelta(seconds=at)
         value = run.vendor.new_coupon(ctx)
@@ -264,8 +283,12 @@ class _Planner:
             self.push(coupon.next[1], run, _ADVANCE, coupon)
         if not step.inject:
             self.release(coupon, at)
+            if not coupon.mine:
+                return None
             return PlannedEvent(run.flow.vendor, event, coupon.key, body, at)
         bundle, late, hold = self.injected(coupon, event, body, step.inject)
+        if not coupon.mine:  # planned for the draws it takes from the flow's edge-case stream
+            bundle = []
         if hold is None:
             for planned in bundle:
                 self.push(at + late + planned.due, run, _EMIT, _at(planned, at + late))

@@ -2,11 +2,12 @@
 
     locust -f emulator/loadgen/locustfile.py --headless --scenario events.yaml --users 20
 
-Every sending process (a worker, or a lone local process) plans the whole plan from its own options
-(a worker started without ``--scenario`` uses the master's) and sends its share: request ``i`` of
-the plan goes to share ``i % shares``. The master numbers the workers present when the test starts
-and sends each its share number with Locust's spawn message. When every share is sent the run
-ends by itself; ``--run-time`` is only an upper bound. Requests are never retried: a load run
+Every sending process (a worker, or a lone local process, whose share is the whole plan) plans
+only its own share of the plan, from its own options (a worker started without ``--scenario`` uses
+the master's), request by request as it sends: the plan is split by coupon, each coupon's whole
+life in one share (``loader.plan(share=...)``). The master numbers the workers present when the
+test starts and sends each its share number with Locust's spawn message. When every share is
+sent the run ends by itself; ``--run-time`` is only an upper bound. Requests are never retried: a load run
 measures the consumer, so a refused request is a failure in Locust's statistics.
 """
 
@@ -55,10 +56,6 @@ def _arguments(parser: Any) -> None:
     parser.add_argument(
         "--target", action="append", default=[], metavar="V=URL", include_in_web_ui=False,
         help="coupon-emulator: send vendor V's requests to URL (repeatable)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--no-progress", action="store_true", include_in_web_ui=False,
-        help="coupon-emulator: no line on how far planning has got every few seconds",
     )  # fmt: skip
 
 

@@ -7,23 +7,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import gevent
 from gevent.event import Event
+from gevent.lock import Semaphore
 
 from emulator.core import catalogue
 from emulator.core.errors import UsageError
 from emulator.delivery.endpoint import Endpoint, Verifications
-from emulator.loadgen.share import Request, Share, prepare
+from emulator.loadgen.share import Request, fingerprint, requests
 from emulator.loadgen.source import PlanSource, load_plan
-from emulator.readers.progress import EVERY, Planning, Rates, counted, line
 
 log = logging.getLogger("coupon-emulator")
 SHARES = "coupon_shares"  # on the master's parsed options, which Locust sends with every spawn
-# Worker to master: planned (or could not), share sent; master to workers: every plan agrees, send.
+# Worker to master: ready to send (or cannot), share sent; master to workers: every plan agrees, send.
 READY, DONE, GO = "coupon_ready", "coupon_done", "coupon_go"
 STATS_WAIT = 15.0  # seconds the master waits for the workers' last statistics before it quits
 
@@ -45,13 +45,15 @@ class Options:
         targets = tuple(getattr(parsed, "target", None) or ())
         return cls(scenario, parsed.seed, parsed.settings, targets)
 
-    def load(self) -> PlanSource:
-        return load_plan(self.scenario, self.seed, self.settings, self.targets)
+    def load(self, share: tuple[int, int] | None = None) -> PlanSource:
+        return load_plan(self.scenario, self.seed, self.settings, self.targets, share)
 
 
 class Sender:
-    """A sending process's share of the plan, handed out request by request to its users.
+    """A sending process's share of the plan, planned request by request as its users take them.
 
+    The share is never held whole: ``take`` plans the next request when a user asks for it, so the
+    first request leaves as soon as it is planned and memory stays flat whatever the plan's size.
     ``configure`` gets the plan's targets before any user starts (the user class's host and
     timeouts come from them).
     """
@@ -68,15 +70,17 @@ class Sender:
         self.worker = worker
         self.configure = configure
         self.requests = 0  # request events this process reported to Locust
-        # A line on how far planning has got every few seconds (load --quiet: none).
-        self.show_progress = not getattr(environment.parsed_options, "no_progress", False)
+        self.planning = Semaphore()  # one user at a time advances the plan
         self._reset()
 
     def _reset(self) -> None:
-        self.share: Share | None = None
+        self.stream: Iterator[Request] | None = None
+        self.first: Request | None = None  # planned before the master is told this one is ready
+        self.index = 0
         self.error: str | None = None
         self.go = Event()  # set when users may send (or must give up)
-        self.cursor = self.in_flight = 0
+        self.exhausted = False  # the share is completely planned (or planning failed)
+        self.in_flight = self.taken = self.taken_events = 0
         self.sent = self.failed = self.events = 0
         self.finished = self.reported = False
         self.targets: Mapping[str, Any] = {}
@@ -101,11 +105,12 @@ class Sender:
                 self.go.set()
                 return
             index, count = shares[runner.client_id], len(shares)
+        self.index = index
         options = self.own or Options.of(self.environment.parsed_options)
         try:
             if options is None:
                 raise UsageError("no plan: pass --scenario FILE to the master or to this worker")
-            source = options.load()
+            source = options.load((index, count))
         except UsageError as exc:
             self._refuse(index, str(exc))
             return
@@ -114,13 +119,12 @@ class Sender:
         gevent.spawn(self._prepare, source, index, count)
 
     def _prepare(self, source: PlanSource, index: int, count: int) -> None:
-        # Planning is long and pure: it runs in a native thread, so this process keeps answering
-        # the master (heartbeats, within seconds) however busy the machine is.
-        tally = Planning(source.expected, not source.exact)
-        source = replace(source, events=counted(source.events, tally))
-        reporter = gevent.spawn(_report_planning, tally) if self.show_progress else None
+        # Only the share's first request is planned before the master hears from this process
+        # (a plan that fails at once fails before anything is sent). In a native thread, so this
+        # process keeps answering the master (heartbeats) however busy the machine is.
+        stream = requests(source)
         try:
-            share = gevent.get_hub().threadpool.apply(prepare, (source, index, count))
+            first = gevent.get_hub().threadpool.apply(next, (stream, None))
         except UsageError as exc:
             self._refuse(index, str(exc))
             return
@@ -128,21 +132,17 @@ class Sender:
             log.exception("planning failed")
             self._refuse(index, f"planning failed: {exc!r}")
             return
-        finally:
-            if reporter is not None:
-                reporter.kill()
-        self.share = share
+        self.stream, self.first = stream, first
+        self.exhausted = first is None
+        plan_print = fingerprint(source)
         log.info(
-            "plan %r, seed %d, fingerprint %s: %d requests, %d events; share %d of %d: %d requests",
-            source.name, source.seed, share.fingerprint, share.deliveries, share.events,
-            index, count, len(share.requests),
+            "plan %r, seed %d, fingerprint %s: share %d of %d, planned as it is sent",
+            source.name, source.seed, plan_print, index, count,
         )  # fmt: skip
         if self.worker:
             self.environment.runner.send_message(
-                READY,
-                {"index": index, "fingerprint": share.fingerprint, "name": source.name,
-                 "requests": share.deliveries, "events": share.events},
-            )  # fmt: skip
+                READY, {"index": index, "fingerprint": plan_print, "name": source.name}
+            )
         else:
             self._begin()
 
@@ -164,11 +164,33 @@ class Sender:
             gevent.spawn(_end, self.environment)
 
     def take(self) -> Request | None:
-        share = self.share
-        if share is None or self.cursor >= len(share.requests):
-            return None
-        self.cursor += 1
-        return share.requests[self.cursor - 1]
+        """The share's next request, planned now; None when the share is all taken."""
+        with self.planning:
+            if self.exhausted or self.stream is None:
+                return None
+            item, self.first = self.first, None
+            if item is None:
+                item = self._next(self.stream)
+            if item is None:
+                self.exhausted = True
+                return None
+            self.taken += 1
+            self.taken_events += item.events
+            return item
+
+    def _next(self, stream: Iterator[Request]) -> Request | None:
+        try:
+            return next(stream, None)
+        except UsageError as exc:
+            message = str(exc)
+        except Exception as exc:  # a bug: say so, and let the users and the master stop
+            log.exception("planning failed")
+            message = f"planning failed: {exc!r}"
+        log.error("%s", message)
+        self.error = message
+        if not self.worker:
+            self.environment.process_exit_code = 2
+        return None
 
     def record(self, item: Request, ok: bool) -> None:
         self.sent += 1
@@ -176,15 +198,15 @@ class Sender:
         self.failed += not ok
 
     def check_finished(self) -> None:
-        share = self.share
-        if self.finished or share is None or self.cursor < len(share.requests) or self.in_flight:
+        if self.finished or self.stream is None or not self.exhausted or self.in_flight:
             return
         self.finished = True
         if self.worker:
             self.environment.runner.send_message(
                 DONE,
-                {"index": share.index, "sent": self.sent, "events": self.events,
-                 "failed": self.failed, "stats_requests": self.requests},
+                {"index": self.index, "sent": self.sent, "events": self.events,
+                 "failed": self.failed, "stats_requests": self.requests,
+                 "requests": self.taken, "planned": self.taken_events, "error": self.error},
             )  # fmt: skip
         else:
             gevent.spawn(_end, self.environment)
@@ -202,23 +224,34 @@ class Sender:
         if self.worker or self.reported:
             return
         self.reported = True  # Locust may stop twice (a quit while users still spawn)
-        share = self.share
-        if share is None:
+        if self.stream is None:
             if not self.error:
                 log.error("the test stopped before the plan was prepared: nothing was sent")
             self.environment.process_exit_code = 2 if self.error else 1
             return
+        complete = self.exhausted and not self.error and self.sent == self.taken
+        if complete:
+            log.info(
+                "sent %d of %d requests (%d of %d events), %d failed",
+                self.sent, self.taken, self.events, self.taken_events, self.failed,
+            )  # fmt: skip
+            return
         log.info(
-            "sent %d of %d requests (%d of %d events), %d failed",
-            self.sent, share.deliveries, self.events, share.events, self.failed,
+            "sent %d requests (%d events) before the test stopped, %d failed",
+            self.sent, self.events, self.failed,
         )  # fmt: skip
-        if self.sent < share.deliveries:
+        if not self.error:
             log.error("the plan was not completely sent (--run-time reached?)")
             self.environment.process_exit_code = 1
 
 
 class Coordinator:
-    """The master's side: numbers the workers' shares, checks they plan alike, ends the run."""
+    """The master's side: numbers the workers' shares, checks they plan alike, ends the run.
+
+    Workers agree on the plan when their fingerprints (``share.fingerprint``: what decides the
+    plan) are equal; each then plans only its own share, so nobody knows the plan's size before
+    every share is sent: the totals are the sums of the shares'.
+    """
 
     def __init__(self, environment: Any) -> None:
         self.environment = environment
@@ -260,12 +293,16 @@ class Coordinator:
         self.environment.runner.send_message(GO)
         first = self.ready[0]
         log.info(
-            "%d workers agree on plan %r (fingerprint %s): %d requests, %d events",
-            len(self.ready), first["name"], first["fingerprint"], first["requests"], first["events"],
+            "%d workers agree on plan %r (fingerprint %s); each plans its share as it sends it",
+            len(self.ready), first["name"], first["fingerprint"],
         )  # fmt: skip
 
     def on_done(self, environment: Any, msg: Any) -> None:
-        self.done[msg.data["index"]] = msg.data
+        data = msg.data
+        self.done[data["index"]] = data
+        if data.get("error"):
+            log.error("worker %d stopped planning: %s", data["index"], data["error"])
+            self.environment.process_exit_code = 2
         if len(self.done) == len(self.assigned) and not self.ending:
             self.ending = True
             gevent.spawn(self._end)
@@ -290,7 +327,9 @@ class Coordinator:
         if not self.assigned or self.reported:
             return
         self.reported = True  # Locust may stop twice (a quit while users still spawn)
-        plan = next(iter(self.ready.values()), {})
+        whole = len(self.done) == len(self.assigned)
+        requests = sum(d["requests"] for d in self.done.values()) if whole else "?"
+        planned = sum(d["planned"] for d in self.done.values()) if whole else "?"
         sent = sum(d["sent"] for d in self.done.values())
         events = sum(d["events"] for d in self.done.values())
         failed = sum(d["failed"] for d in self.done.values())
@@ -302,22 +341,11 @@ class Coordinator:
         log.info(
             "%d of %d workers finished their share; sent %d of %s requests "
             "(%d of %s events), %d failed",
-            len(self.done), len(self.assigned), sent, plan.get("requests", "?"), events,
-            plan.get("events", "?"), failed,
+            len(self.done), len(self.assigned), sent, requests, events, planned, failed,
         )  # fmt: skip
         if len(self.done) < len(self.assigned) and self.environment.process_exit_code is None:
             log.error("the plan was not completely sent (--run-time reached?)")
             self.environment.process_exit_code = 1
-
-
-def _report_planning(tally: Planning, every: float = EVERY) -> None:
-    """Log how far planning has got, every ``every`` seconds until killed."""
-    rates = Rates()
-    rates.of([tally.step()], time.monotonic())
-    while True:
-        gevent.sleep(every)
-        steps = [tally.step()]
-        log.info("%s", line(steps, rates.of(steps, time.monotonic())))
 
 
 def _end(environment: Any) -> None:

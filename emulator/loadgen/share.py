@@ -1,10 +1,18 @@
-"""A worker's share of a plan: the requests at positions ``i`` with ``i % count == index``."""
+"""A sending process's share of a plan: its coupons' requests, made as they are sent.
+
+The plan is split by coupon (``loader.plan(share=(index, count))``): each process plans only its
+own coupons, as its users ask for requests, so the time to the first request and the memory held
+do not grow with the plan. Fabric's batches are made of the share's own events.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+import emulator
+from emulator.core.plan import builder_extras
 from emulator.delivery.runner import envelopes
 from emulator.loadgen.source import PlanSource
 
@@ -30,50 +38,27 @@ class Request:
         return len(self.dedupe_keys)
 
 
-@dataclass(frozen=True)
-class Share:
-    """The requests one worker sends, and what it knows of the whole plan.
-
-    ``fingerprint`` covers the whole plan (every body, in order, and where each vendor's requests
-    go), so workers that disagree on the plan (another file, seed or target) are told apart.
-    """
-
-    index: int
-    count: int
-    requests: tuple[Request, ...]
-    deliveries: int  # requests in the whole plan
-    events: int  # events in the whole plan
-    fingerprint: str
-
-    @property
-    def share_events(self) -> int:
-        return sum(r.events for r in self.requests)
+def requests(source: PlanSource) -> Iterator[Request]:
+    """The requests of ``source``'s events (a share's, when it was loaded as one), in plan order,
+    each made when it is asked for."""
+    for delivery in envelopes(source.events, source.settings, 0.0):
+        yield Request(
+            delivery.vendor, delivery.event_type, delivery.body, delivery.dedupe_keys,
+            delivery.label,
+        )  # fmt: skip
 
 
-def prepare(source: PlanSource, index: int, count: int) -> Share:
-    """Plan everything and keep this worker's requests.
-
-    Shares are taken over requests, not events, so fabric's batches are the ones ``run`` sends:
-    the same bytes whatever the number of workers. Every worker plans the whole plan (planning is
-    sequential in the seed), once, before its users send.
-    """
-    if not 0 <= index < count:
-        raise ValueError(f"share {index} of {count} does not exist; expected 0 <= index < count")
+def fingerprint(source: PlanSource) -> str:
+    """What decides the whole plan, hashed: the document as read, the seed, the start instant,
+    what the bodies take from the settings, where each vendor's requests go, and the version of
+    the code that plans. Processes that agree on it plan the same plan, and so disjoint shares of
+    it, without any of them planning more than its own share."""
     digest = hashlib.sha256()
+    start = source.start.isoformat() if source.start else ""
+    head = f"{emulator.__version__}\n{source.seed}\n{start}\n{source.settings.links_base}\n"
+    digest.update(head.encode())
+    digest.update(repr(sorted(builder_extras(source.settings).items())).encode())
     for slug, target in sorted(source.settings.vendors.items()):
         digest.update(f"{slug} {target.method} {target.url} {target.batch_size}\n".encode())
-    mine: list[Request] = []
-    deliveries = events = 0
-    for i, delivery in enumerate(envelopes(source.events, source.settings, 0.0)):
-        digest.update(f"{delivery.vendor} {delivery.event_type} {len(delivery.body)}\n".encode())
-        digest.update(delivery.body)
-        deliveries += 1
-        events += len(delivery.dedupe_keys)
-        if i % count == index:
-            mine.append(
-                Request(
-                    delivery.vendor, delivery.event_type, delivery.body, delivery.dedupe_keys,
-                    delivery.label,
-                )
-            )  # fmt: skip
-    return Share(index, count, tuple(mine), deliveries, events, digest.hexdigest()[:16])
+    digest.update(source.text.encode())
+    return digest.hexdigest()[:16]

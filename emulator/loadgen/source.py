@@ -22,7 +22,9 @@ def load_plan(
     seed: int | None = None,
     config_path: str | None = None,
     targets: Sequence[str] = (),
+    share: tuple[int, int] | None = None,
 ) -> Plan:
-    """The plan of ``path`` as ``run`` reads it (``emulator.readers.loader``), dated from ``PLAN_START``."""
+    """The plan of ``path`` as ``run`` reads it (``emulator.readers.loader``), dated from
+    ``PLAN_START``; ``share=(index, count)``: only that share's coupons, planned lazily."""
     layers = loader.layers(config_path, targets)
-    return loader.plan(path, layers, seed=seed, start=PLAN_START)
+    return loader.plan(path, layers, seed=seed, start=PLAN_START, share=share)

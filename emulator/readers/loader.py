@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.core import catalogue
 from emulator.core.errors import ConfigError, UsageError
-from emulator.core.plan import PlannedEvent, builder_extras, simple_plan
+from emulator.core.plan import PlannedEvent, Share, builder_extras, check_share, simple_plan
 from emulator.readers import bounds, config
 
 if TYPE_CHECKING:
@@ -346,13 +346,17 @@ def plan(
     seed: int | None = None,
     start: datetime,
     max_events: int | None = None,
+    share: Share | None = None,
 ) -> Plan:
     """The plan of ``source``, deterministic in ``seed`` (default: the document's, else 0).
 
     Every check happens here (the document, the merged settings, the plan's size against
     ``max_events``, default ``$COUPON_EMULATOR_MAX_EVENTS`` or 100 million); planning happens as
     ``events`` is consumed. Events are dated from ``start`` unless a scenario fixes its own.
+    ``share=(index, count)``: only the events of that share's coupons (``core.plan.owner``), in
+    plan order; the ``count`` shares together are the whole plan.
     """
+    share = check_share(share)
     document = read(source)
     loaded = parse(document, layers.env)
     bounds.check_plan_size(loaded, layers.env, max_events)
@@ -366,7 +370,7 @@ def plan(
         merged,
         raw,
         loaded.vendors,
-        _lazy(lambda: _events(loaded, merged, chosen, start)),
+        _lazy(lambda: _events(loaded, merged, chosen, start, share)),
         document.text,
         start,
         *expected_events(loaded.scenario or loaded.events),
@@ -406,7 +410,7 @@ def replan(
 
 
 def _events(
-    loaded: Loaded, settings: config.Settings, seed: int, start: datetime
+    loaded: Loaded, settings: config.Settings, seed: int, start: datetime, share: Share
 ) -> Iterator[PlannedEvent]:
     extras = builder_extras(settings)
     if loaded.scenario is not None:
@@ -418,9 +422,10 @@ def _events(
             start=loaded.scenario.start or start,
             links_base=settings.links_base,
             extras=extras,
+            share=share,
         )
     assert loaded.events is not None
-    return simple_plan(loaded.events.items, seed, start, settings.links_base, extras)
+    return simple_plan(loaded.events.items, seed, start, settings.links_base, extras, share)
 
 
 def _lazy(make: Callable[[], Iterator[PlannedEvent]]) -> Iterator[PlannedEvent]:

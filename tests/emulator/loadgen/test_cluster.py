@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 import os
 import re
 import signal
@@ -19,6 +20,7 @@ import pytest
 
 from emulator.cli.load_command import LOCUSTFILE
 from emulator.core import catalogue
+from emulator.loadgen.share import requests
 from emulator.loadgen.source import load_plan
 from emulator.readers import config
 from tests.emulator.loadgen.conftest import AUTH
@@ -31,7 +33,7 @@ pytestmark = pytest.mark.skipif(
 DEADLINE = 90.0  # seconds for a whole cluster run; a few on an idle machine
 ITEMS = [
     ("komo", "CouponIssued", 60),
-    ("fabric", "offers:coupon:created", 100),  # 15 envelopes: 14 of 7 events and one of 2
+    ("fabric", "offers:coupon:created", 100),  # 50 a worker: 8 envelopes each, 7 of 7 and one of 1
     ("rebilly", "coupon-issued", 40),  # Digest: a 401 challenge first
     ("punchh", "coupon-redemption", 60),  # HMAC, and a verification GET per worker
 ]
@@ -119,12 +121,15 @@ def test_a_master_and_two_workers_send_exactly_the_planned_events(consumer, proc
     log = processes.log(master)
     shares = [int(n) for n in re.findall(r"worker \d sent (\d+) requests", log)]
     assert len(shares) == 2, log
-    assert all(shares), log  # both workers sent a share
-    assert sum(shares) == 60 + 15 + 40 + 60
+    # Each worker sent its own share's requests: its coupons' events, fabric's batched among them.
+    planned = [list(requests(load_plan(str(plan), share=(i, 2)))) for i in range(2)]
+    assert shares == [len(p) for p in planned], log
+    assert sum(shares) == 60 + 16 + 40 + 60
+    assert "sent 176 of 176 requests (260 of 260 events), 0 failed" in log
     rows = stats_rows(tmp_path / "stats" / "run_stats.csv")
     counts = {name: int(row["Request Count"]) for name, row in rows.items()}
     assert counts["POST komo CouponIssued"] == 60
-    assert counts["POST fabric offers:coupon:created"] == 15
+    assert counts["POST fabric offers:coupon:created"] == 16
     assert counts["POST rebilly coupon-issued"] == 40
     assert counts["POST punchh coupon-redemption"] == 60
     assert counts["GET punchh verification"] == 2
@@ -206,3 +211,100 @@ def test_a_scenario_with_broken_auth_injected_counts_the_consumers_refusals_as_c
         if "wrong_auth" not in e.label
         for k in catalogue.vendor("punchh").dedupe_keys(e.body)
     )
+
+
+def test_a_scenario_split_by_coupon_between_two_workers_delivers_each_event_once(
+    consumer, processes, tmp_path
+):
+    """Each worker plans only its share of the scenario's coupons; together they send the plan."""
+    vendors = {slug: {"target": f"{consumer.url}/hooks/{slug}", **spec} for slug, spec in AUTH.items()}  # fmt: skip
+    document = {
+        "name": "split",
+        "seed": 8,
+        "population": {"users": 5, "offers": 2},
+        "vendors": vendors,
+        "flows": [
+            {"vendor": "komo", "coupons": 21, "rate": "5/s", "delay": "1s",
+             "steps": ["CouponIssued", {"event": "CouponViewed", "repeat": "1..3"}]},
+            {"vendor": "fabric", "coupons": 17, "rate": "5/s",
+             "steps": ["offers:coupon:created", "offers:coupon:activated"]},
+            {"vendor": "rebilly", "coupons": 9, "spread": "5s",
+             "steps": ["coupon-issued", "coupon-applied"]},
+            {"vendor": "punchh", "coupons": 13, "inject": {"duplicate": 0.4},
+             "steps": ["coupon-issuance-unlock", "coupon-redemption"]},
+        ],
+    }  # fmt: skip
+    plan = tmp_path / "split.yaml"
+    plan.write_text(json.dumps(document))
+    consumer.settings = config.parse({"vendors": vendors})
+    port, deadline = str(free_port()), time.monotonic() + DEADLINE
+    master = processes.start(
+        "master", "-m", "emulator", "load", str(plan), "--master", "--expect-workers", "2",
+        "--users", "4", "--master-port", port, "--locust=--only-summary",
+    )  # fmt: skip
+    worker = ["-m", "emulator", "load", str(plan), "--worker", "--master-port", port]
+    workers = [processes.start(f"worker{i}", *worker) for i in range(2)]
+    assert processes.wait(master, deadline) == 0, processes.log(master)
+    for proc in workers:
+        assert processes.wait(proc, deadline) == 0, processes.log(proc)
+
+    assert consumer.refused == []
+    events = list(load_plan(str(plan)).events)
+    assert any("duplicate" in e.label for e in events)  # a copy is an event sent twice on purpose
+    expected = Counter(k for e in events for k in catalogue.vendor(e.vendor).dedupe_keys(e.body))
+    assert Counter(consumer.keys) == expected  # every planned event exactly once, nothing else
+    log = processes.log(master)
+    sent = [int(n) for n in re.findall(r"worker \d sent \d+ requests \((\d+) events\)", log)]
+    assert len(sent) == 2, log
+    assert all(sent), log  # both workers sent a part
+    assert sum(sent) == len(events)
+
+
+def test_a_large_plan_is_sent_as_it_is_planned_until_the_run_time_ends(
+    consumer, processes, tmp_path
+):
+    """A million coupons: the lone process plans as it sends, so requests flow at once; when
+    --run-time ends the run, what was sent is the plan's beginning, each event once."""
+    target = f"{consumer.url}/hooks/komo"
+    plan = tmp_path / "big.yaml"
+    plan.write_text(
+        f"name: big\nseed: 4\nvendors:\n  komo: {{target: '{target}'}}\n"
+        "flows:\n  - {vendor: komo, coupons: 1000000, rate: 1000/s, delay: 1s..2s,\n"
+        "     steps: [CouponIssued, CouponViewed, CouponRedemptionSuccess]}\n"
+    )
+    consumer.settings = config.parse({"vendors": {"komo": {"target": target}}})
+    run = processes.start(
+        "local", "-m", "emulator", "load", str(plan), "--users", "4", "--run-time", "5s",
+        "--locust=--only-summary",
+    )  # fmt: skip
+    assert processes.wait(run, time.monotonic() + DEADLINE) == 1, processes.log(run)
+    log = processes.log(run)
+    assert "the plan was not completely sent" in log
+    received = Counter(consumer.keys)
+    # Sending began within the 5 s, long before a million coupons could be planned.
+    assert received, log
+    assert max(received.values()) == 1
+    # The plan's first events, and nothing else (4 users: at most 4 requests out of order).
+    events = load_plan(str(plan)).events
+    first = [catalogue.vendor("komo").dedupe_keys(next(events).body)[0] for _ in range(len(received) + 4)]  # fmt: skip
+    assert set(received) <= set(first)
+    sent = re.search(r"sent (\d+) requests \((\d+) events\) before the test stopped", log)
+    assert sent, log
+    # Requests still in flight when the run stopped may have arrived without being counted.
+    assert len(received) - 4 <= int(sent.group(2)) <= len(received)
+
+
+def test_a_worker_whose_share_is_empty_finishes_at_once(consumer, processes, tmp_path):
+    plan = consumer.plan(tmp_path, [("komo", "CouponIssued", 1)])  # one coupon, two workers
+    port, deadline = str(free_port()), time.monotonic() + DEADLINE
+    master = processes.start(
+        "master", "-m", "emulator", "load", str(plan), "--master", "--expect-workers", "2",
+        "--users", "2", "--master-port", port,
+    )  # fmt: skip
+    worker = ["-m", "emulator", "load", str(plan), "--worker", "--master-port", port]
+    workers = [processes.start(f"worker{i}", *worker) for i in range(2)]
+    assert processes.wait(master, deadline) == 0, processes.log(master)
+    for proc in workers:
+        assert processes.wait(proc, deadline) == 0, processes.log(proc)
+    assert Counter(consumer.keys) == Counter(planned_keys(plan))
+    assert "sent 1 of 1 requests (1 of 1 events), 0 failed" in processes.log(master)

@@ -59,14 +59,11 @@ def test_a_clean_load_run_logs_no_error(consumer, tmp_path):
     assert "/ERROR/" not in log, log
 
 
-def test_quiet_asks_locust_for_its_summary_only_and_for_no_planning_lines():
+def test_quiet_asks_locust_for_its_summary_only():
     parser = build_parser()
     quiet = locust_command(parser.parse_args(["load", "plan.yaml", "--quiet"]))
     assert "--only-summary" in quiet
-    assert "--no-progress" in quiet
     shown = locust_command(parser.parse_args(["load", "plan.yaml"]))
     assert "--only-summary" not in shown
-    assert "--no-progress" not in shown
     worker = locust_command(parser.parse_args(["load", "plan.yaml", "--worker", "-q"]))
-    assert "--no-progress" in worker  # a worker plans too; its summary is the master's
     assert "--only-summary" not in worker
