@@ -1,0 +1,98 @@
+"""A plan as the outbox stores it: request bodies in plan order (fabric's batches packed), in
+chunks of one transaction each, and the running digest that lets ``resume`` check a stored prefix
+(``emulator.delivery.runner``). The same code runs in this process or in a planning child
+(``emulator.delivery.feed``), so both store the same bytes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from emulator.core import catalogue
+from emulator.core.errors import UsageError
+from emulator.core.plan import PlannedEvent
+from emulator.core.vendor import encode
+from emulator.delivery.records import NewDelivery
+
+ENQUEUE_CHUNK = 500  # deliveries per outbox transaction
+
+
+def envelopes(
+    planned: Iterable[PlannedEvent], settings: Any, start: float
+) -> Iterator[NewDelivery]:
+    """Request bodies in plan order; fabric packs up to ``batch_size`` events of one type together.
+
+    A batch leaves when full, when the plan moves on past ``batch_size`` events of other types, or
+    at the end, and is due when its last event is.
+    """
+    scale = float(settings.time_scale)
+    buffers: dict[tuple[str, str], list[PlannedEvent]] = {}
+    for event in planned:
+        target = settings.vendors.get(event.vendor)
+        if target is None:
+            raise UsageError(
+                f"the plan has {event.vendor} events but the settings give no {event.vendor} target; "
+                f"add vendors.{event.vendor}.target, or pass --target {event.vendor}=URL"
+            )
+        size = max(int(getattr(target, "batch_size", 1) or 1), 1)
+        if size == 1 or event.raw_body is not None or event.auth is not None:
+            yield _delivery([event], start, scale)
+            continue
+        key = (event.vendor, event.event_type)
+        buffer = buffers.setdefault(key, [])
+        buffer.append(event)
+        if len(buffer) >= size:
+            yield _delivery(buffers.pop(key), start, scale)
+    for events in buffers.values():
+        if events:
+            yield _delivery(events, start, scale)
+
+
+def _delivery(events: list[PlannedEvent], start: float, scale: float) -> NewDelivery:
+    first = events[0]
+    vendor = catalogue.vendor(first.vendor)
+    body = vendor.batch([e.body for e in events]) if len(events) > 1 else events[0].body
+    label = ",".join(sorted({e.label for e in events if e.label}))
+    if first.auth is not None and f"{first.auth}_auth" not in label.split(","):
+        label = ",".join(filter(None, (label, f"{first.auth}_auth")))  # the dispatcher reads it
+    return NewDelivery(
+        vendor=first.vendor,
+        event_type=first.event_type,
+        coupon_key=first.coupon_key,
+        dedupe_keys=tuple(vendor.dedupe_keys(body)),
+        body=encode(body) if first.raw_body is None else first.raw_body,
+        due_at=start + max(e.due for e in events) * scale,
+        label=label,
+    )
+
+
+def fold(digest: Any, d: NewDelivery) -> None:
+    """Add one delivery, every byte that defines it, to a plan's running digest."""
+    head = "\x1f".join(
+        (d.vendor, d.event_type, d.coupon_key, "\x1e".join(d.dedupe_keys), repr(d.due_at), d.label)
+    ).encode()
+    digest.update(len(head).to_bytes(8, "big") + head + len(d.body).to_bytes(8, "big"))
+    digest.update(d.body)
+
+
+def digested(
+    chunks: Iterable[list[NewDelivery]], digest: Any = None
+) -> Iterator[tuple[list[NewDelivery], str]]:
+    """Each chunk with the plan's running digest (``fold``) up to its end."""
+    digest = hashlib.sha256() if digest is None else digest
+    for chunk in chunks:
+        for d in chunk:
+            fold(digest, d)
+        yield chunk, digest.hexdigest()
+
+
+def chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= ENQUEUE_CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
