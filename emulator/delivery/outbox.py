@@ -338,6 +338,28 @@ class Outbox:
         counts.update(dict(rows))
         return counts
 
+    def tally(self, run_id: int, worst: int = 10) -> dict[str, Any]:
+        """A run's size for its summary without reading its bodies or attempts: deliveries,
+        events (dedupe keys), failed or exhausted ones, and the first ``worst`` of them."""
+        with self._lock:
+            deliveries, events = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(json_array_length(dedupe_keys)), 0)"
+                " FROM deliveries WHERE run_id = ?",
+                (run_id,),
+            ).fetchone()
+            bad = self._db.execute(
+                "SELECT id, vendor, event_type, status, last_error FROM deliveries"
+                " WHERE run_id = ? AND status IN ('failed', 'exhausted') ORDER BY id",
+                (run_id,),
+            ).fetchall()
+        keys = ("id", "vendor", "event_type", "status", "last_error")
+        return {
+            "deliveries": deliveries,
+            "events": events,
+            "bad": len(bad),
+            "worst": [dict(zip(keys, row, strict=True)) for row in bad[:worst]],
+        }
+
     def deliveries(self, run_id: int) -> list[dict[str, Any]]:
         """Every delivery of a run with its attempts, for reports."""
         with self._lock:
