@@ -30,11 +30,13 @@ from emulator.delivery.records import (
     Update,
     attempt_record,
     delivery_from_row,
+    result_rows,
 )
 from emulator.delivery.schema import create
 
 RESPONSE_BODY_LIMIT = 4096
 MAX_ID = 2**63 - 1
+CHECKPOINT_PAGES = 16384  # of 4 KiB: the write-ahead log is folded into the file at 64 MiB
 
 
 class Outbox:
@@ -48,6 +50,10 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a killed process; only a power cut may lose the last commits.
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # A checkpoint (copying the log into the file, with two fsyncs) every 64 MiB of log
+        # rather than every 4 MiB: a 20,000-event run spent a fifth of its time in them. How
+        # often says nothing about what survives a kill: a commit is in the log either way.
+        self._db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
         self._db.execute("PRAGMA busy_timeout=10000")
         create(self._db)
 
@@ -241,43 +247,7 @@ class Outbox:
         An update without an attempt is a delivery settled without a request of its own; an
         attempt without an update changed no delivery's state (a passed verification request).
         """
-        now = self.clock()
-        attempt_rows = []
-        update_rows = []
-        for a, u in results:
-            if a is not None:
-                attempt_rows.append(
-                    (
-                        a.delivery_id,
-                        a.number,
-                        a.started_at,
-                        a.duration_ms,
-                        a.method,
-                        a.url,
-                        json.dumps(dict(a.request_headers)),
-                        a.status,
-                        None
-                        if a.response_headers is None
-                        else json.dumps(dict(a.response_headers)),
-                        a.response_body,
-                        a.error,
-                        a.outcome,
-                    )
-                )
-            if u is None:
-                continue
-            update_rows.append(
-                (
-                    u.status,
-                    u.attempts,
-                    json.dumps(dict(u.retry_counts)),
-                    u.due_at,
-                    u.last_status,
-                    u.last_error,
-                    now,
-                    u.delivery_id,
-                )
-            )
+        attempt_rows, update_rows = result_rows(results, self.clock())
         if not update_rows and not attempt_rows:
             return
         with self._lock:

@@ -130,7 +130,7 @@ class Driver:
         by a child process (``emulator.delivery.feed``), taken instead of planning here.
         """
         if planner is not None:
-            return self.deliver(self.storechunks(planner), on_progress)
+            return self.deliver(self.store_chunks(planner), on_progress)
         start = self.clock.now() if start is None else start
         deliveries = envelopes(planned, self.settings, start)
         if self.outbox.run(self.run_id)["plan"] is None:
@@ -145,9 +145,9 @@ class Driver:
     ) -> Iterator[list[Delivery]]:
         """Store ``deliveries`` (the plan from its ``after``-th on) chunk by chunk, each with the
         plan's running ``digest``; record the plan's total once it is exhausted."""
-        return self.storechunks(digested(chunks(deliveries), digest), after)
+        return self.store_chunks(digested(chunks(deliveries), digest), after)
 
-    def storechunks(
+    def store_chunks(
         self, chunks: Iterable[tuple[list[NewDelivery], str]], after: int = 0
     ) -> Iterator[list[Delivery]]:
         """Store chunks of the plan (from its ``after``-th delivery on), each with the plan's
