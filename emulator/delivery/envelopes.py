@@ -15,7 +15,8 @@ from emulator.core.plan import PlannedEvent
 from emulator.core.vendor import encode
 from emulator.delivery.records import NewDelivery
 
-ENQUEUE_CHUNK = 500  # deliveries per outbox transaction
+ENQUEUE_CHUNK = 500  # deliveries per outbox transaction, at most
+CHUNK_BYTES = 1 << 20  # or about this many bytes of bodies
 
 
 def envelopes(
@@ -88,11 +89,16 @@ def digested(
 
 
 def chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
-    chunk = []
+    """Deliveries in transactions of ``ENQUEUE_CHUNK``, or fewer when their bodies reach
+    ``CHUNK_BYTES``: a chunk of fabric batches would otherwise hold 50,000 events, planned before
+    the first of them could be sent."""
+    chunk: list[Any] = []
+    size = 0
     for item in items:
         chunk.append(item)
-        if len(chunk) >= ENQUEUE_CHUNK:
+        size += len(item.body)
+        if len(chunk) >= ENQUEUE_CHUNK or size >= CHUNK_BYTES:
             yield chunk
-            chunk = []
+            chunk, size = [], 0
     if chunk:
         yield chunk
