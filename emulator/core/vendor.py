@@ -252,7 +252,8 @@ class Vendor(Protocol):
     machine: Machine
 
     # --- optional members, with their defaults -------------------------------------------------
-    # Relative cost of building one event, to balance planning across processes (1.0: komo's).
+    # Relative cost of building one event, to balance planning across processes (1.0: komo's;
+    # measured with benchmarks/planning.py).
     planning_cost: float = 1.0
     # The fields a scenario's flow may fix, by name (the ``coupon:`` section of a flow).
     fixed_fields: Mapping[str, FixedField] = _NOTHING

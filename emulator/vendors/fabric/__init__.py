@@ -105,7 +105,7 @@ class Fabric(Vendor):
     sink_auth = MappingProxyType({"type": "api-key", "header": "x-api-key"})
     precedence = None
     machine = MACHINE
-    planning_cost = 1.0  # benchmarks/generation.py
+    planning_cost = 0.5  # benchmarks/planning.py (per CPU second): relative to komo's 1.0
     fixed_fields = scenario.FIXED_FIELDS
     # No shared_fields: fabric coupons belong to a merchant, not a shopper, so there are no users,
     # offers or sites to share.

@@ -85,7 +85,7 @@ class Komo(Vendor):
     sink_auth = MappingProxyType({"type": "none"})
     precedence = None
     machine = MACHINE
-    planning_cost = 1.0  # the unit (benchmarks/generation.py)
+    planning_cost = 1.0  # the unit (benchmarks/planning.py, per CPU second)
     fixed_fields = scenario.FIXED_FIELDS
     shared_fields = scenario.SHARED_FIELDS
     unknown_type = UNKNOWN_TYPE
