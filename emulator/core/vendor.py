@@ -294,8 +294,10 @@ class Vendor(Protocol):
     def dedupe_keys(self, body: Mapping[str, Any]) -> tuple[str, ...]:
         """The keys a consumer dedupes on, one per event the body carries (VENDORS.md)."""
 
-    def batch(self, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        """One body carrying every event of ``bodies``; vendors without batching accept only one."""
+    def batch(self, bodies: Sequence[Mapping[str, Any]], *, owned: bool = False) -> dict[str, Any]:
+        """One body carrying every event of ``bodies``; vendors without batching accept only one.
+        ``owned``: the caller gives ``bodies`` up (a run's freshly planned ones), so the batch
+        may hold their parts instead of copies."""
 
     def observe(self, body: Mapping[str, Any]) -> tuple[Observation, ...]:
         """The consumer's reading of a body, one Observation per event it carries; never raises."""

@@ -5,7 +5,9 @@ chunks of one transaction each, and the running digest that lets ``resume`` chec
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -50,10 +52,20 @@ def envelopes(
             yield _delivery(events, start, scale)
 
 
+@functools.cache
+def _owns(slug: str) -> bool:
+    """Whether the vendor's ``batch`` takes ``owned`` (one written before it was added may not)."""
+    return "owned" in inspect.signature(catalogue.vendor(slug).batch).parameters
+
+
 def _delivery(events: list[PlannedEvent], start: float, scale: float) -> NewDelivery:
     first = events[0]
     vendor = catalogue.vendor(first.vendor)
-    body = vendor.batch([e.body for e in events]) if len(events) > 1 else events[0].body
+    body = first.body
+    if len(events) > 1:
+        bodies = [e.body for e in events]
+        # The planned bodies go nowhere else: the batch may hold them rather than copies.
+        body = vendor.batch(bodies, owned=True) if _owns(first.vendor) else vendor.batch(bodies)
     label = ",".join(sorted({e.label for e in events if e.label}))
     if first.auth is not None and f"{first.auth}_auth" not in label.split(","):
         label = ",".join(filter(None, (label, f"{first.auth}_auth")))  # the dispatcher reads it

@@ -251,7 +251,7 @@ class Rebilly(Vendor):
             return (f"{event_type}:{body['redemptionId']}",)
         return (f"{event_type}:{body['couponId']}:{body['_embedded']['coupon']['revision']}",)
 
-    def batch(self, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    def batch(self, bodies: Sequence[Mapping[str, Any]], *, owned: bool = False) -> dict[str, Any]:
         return single(SLUG, bodies)
 
     def observe(self, body: Mapping[str, Any]) -> tuple[Observation, ...]:
