@@ -95,3 +95,17 @@ def test_closing_early_ends_the_child():
     planner.close()
     assert not planner._process.is_alive()
     assert planner._process.exitcode is not None
+
+
+def test_a_chunk_of_big_bodies_closes_at_about_a_mebibyte():
+    """Fabric batches are big: a chunk of them closes by bytes, not only by count, so the first
+    request does not wait for 50,000 events to be planned."""
+    from emulator.delivery.envelopes import CHUNK_BYTES, ENQUEUE_CHUNK
+    from emulator.delivery.records import NewDelivery
+
+    big = [NewDelivery("fabric", "t", f"k{i}", (f"{i}",), b"x" * 40_000, 0.0) for i in range(300)]
+    sizes = [len(c) for c in chunks(big)]
+    assert sum(sizes) == 300
+    assert max(sizes) == -(-CHUNK_BYTES // 40_000) < ENQUEUE_CHUNK
+    small = [NewDelivery("komo", "t", f"k{i}", (f"{i}",), b"{}", 0.0) for i in range(1200)]
+    assert [len(c) for c in chunks(small)] == [ENQUEUE_CHUNK, ENQUEUE_CHUNK, 200]
