@@ -36,7 +36,8 @@ from emulator.delivery.schema import create
 
 RESPONSE_BODY_LIMIT = 4096
 MAX_ID = 2**63 - 1
-CHECKPOINT_PAGES = 16384  # of 4 KiB: the write-ahead log is folded into the file at 64 MiB
+PAGE_SIZE = 16384  # bytes, for a new file
+CHECKPOINT_BYTES = 64 << 20  # the write-ahead log is folded into the file at this size
 
 
 class Outbox:
@@ -47,13 +48,19 @@ class Outbox:
         self.clock = clock
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # Pages of 16 KiB rather than 4 (a new file only; a file keeps the size it was made
+        # with): a delivery's row holds its body, and each attempt rewrites that row's page in
+        # the log; bigger pages hold several bodies, so SQLite makes a quarter of the reads and
+        # writes (the kernel's time in a 20,000-event run fell by a third).
+        self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a killed process; only a power cut may lose the last commits.
         self._db.execute("PRAGMA synchronous=NORMAL")
         # A checkpoint (copying the log into the file, with two fsyncs) every 64 MiB of log
         # rather than every 4 MiB: a 20,000-event run spent a fifth of its time in them. How
         # often says nothing about what survives a kill: a commit is in the log either way.
-        self._db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
+        page = self._db.execute("PRAGMA page_size").fetchone()[0]
+        self._db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_BYTES // page}")
         self._db.execute("PRAGMA busy_timeout=10000")
         create(self._db)
 
