@@ -4,7 +4,7 @@ Planning is pure Python and one random stream, so it cannot be split; but it can
 delivery instead of taking turns with it for the interpreter lock. The child is forked while the
 parent runs no other thread (a fork copies only the calling thread, and any lock another thread
 held would stay locked in the child), takes the plan's lazy iterator as it stands, and sends its
-deliveries back in chunks, each with the plan's running digest (``runner.fold``) up to its end.
+deliveries back in chunks, each with the plan's running digest (``envelopes.fold``) to its end.
 The parent stores and delivers them in order exactly as if it had planned them itself, so what is
 stored, and what ``resume`` checks, is byte for byte the same. A full pipe holds the child back:
 it plans no further ahead than the parent stores.
@@ -93,16 +93,16 @@ class Failure:
         self.text = "".join(traceback.format_exception(exc))
         self.pickled: bytes | None = None
         message = str(exc)
-        for candidate in (exc, *(k(message) for k in _bases(exc))):
+        for candidate in (exc, *(kind(message) for kind in _bases(exc))):
             try:
                 pickled = pickle.dumps(candidate)
-                if (
-                    str(pickle.loads(pickled)) == message
-                ):  # one that needs its own arguments may not
-                    self.pickled = pickled
-                    return
+                # One that needs arguments of its own may not be rebuilt, or not with its message.
+                travels = str(pickle.loads(pickled)) == message
             except Exception:
                 continue
+            if travels:
+                self.pickled = pickled
+                return
 
     def exception(self) -> BaseException:
         if self.pickled is not None:

@@ -148,12 +148,12 @@ class Driver:
         return self.store_chunks(digested(chunks(deliveries), digest), after)
 
     def store_chunks(
-        self, chunks: Iterable[tuple[list[NewDelivery], str]], after: int = 0
+        self, parts: Iterable[tuple[list[NewDelivery], str]], after: int = 0
     ) -> Iterator[list[Delivery]]:
-        """Store chunks of the plan (from its ``after``-th delivery on), each with the plan's
+        """Store the plan's chunks (from its ``after``-th delivery on), each given with the plan's
         digest up to its end; record the plan's total once they are exhausted."""
         stored = after
-        for chunk, digest in chunks:
+        for chunk, digest in parts:
             if self._stop.is_set():
                 return
             yield self.outbox.enqueue(self.run_id, chunk, after=stored, digest=digest)
