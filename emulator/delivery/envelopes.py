@@ -1,4 +1,4 @@
-"""A plan as the outbox stores it: request bodies in plan order (fabric's batches packed), in
+"""A plan as the outbox stores it: request bodies in plan order (batches packed), in
 chunks of one transaction each, and the running digest that lets ``resume`` check a stored prefix
 (``emulator.delivery.runner``). The same code runs in this process or in a planning child
 (``emulator.delivery.feed``), so both store the same bytes."""
@@ -102,7 +102,7 @@ def digested(
 
 def chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
     """Deliveries in transactions of ``ENQUEUE_CHUNK``, or fewer when their bodies reach
-    ``CHUNK_BYTES``: a chunk of fabric batches would otherwise hold 50,000 events, planned before
+    ``CHUNK_BYTES``: a chunk of batches of 100 would otherwise hold 50,000 events, planned before
     the first of them could be sent."""
     chunk: list[Any] = []
     size = 0
