@@ -5,7 +5,8 @@
 Ours, two ways: (1) the engine alone: events planned beforehand, then stored in the SQLite outbox,
 signed at send time (Punchh HMAC-SHA256), delivered over keep-alive connections and every attempt
 logged; (2) the whole ``coupon-emulator run`` process on a 20,000-event list, as users run it:
-start-up, planning, storing and delivery. Baselines, posting the same pre-built bodies: (a) a loop
+start-up, planning (on Linux in a child process beside the delivery), storing and delivery, every
+attempt logged. Baselines, posting the same pre-built bodies: (a) a loop
 of ``requests.post``, what a user writes by hand; (b) a keep-alive ``http.client`` loop, the
 single-core Python floor; (c) ``wrk`` with one connection, when installed (Debian: ``apt-get
 install wrk``).

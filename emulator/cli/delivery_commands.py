@@ -76,13 +76,13 @@ class Shown:
 
 def summarise(outbox: Outbox, result: RunResult, elapsed: float, db: str, stream: TextIO) -> None:
     c = result.counts
-    rows = outbox.deliveries(result.run_id)
-    events = sum(len(r["dedupe_keys"]) for r in rows)
+    tally = outbox.tally(result.run_id)
+    stored = tally["deliveries"]
     # The rate is this process's: what it brought to a final state over its own time (a resume
     # finishes only part of a run, in a time of its own).
     rate = result.progress.done / elapsed if elapsed > 0 else 0.0
     print(
-        f"run {result.run_id}: {len(rows)} deliveries ({events} events) in {elapsed:.2f}s, "
+        f"run {result.run_id}: {stored} deliveries ({tally['events']} events) in {elapsed:.2f}s, "
         f"{rate:,.0f} deliveries/s, {result.progress.attempts} attempts",
         file=stream,
     )
@@ -91,17 +91,17 @@ def summarise(outbox: Outbox, result: RunResult, elapsed: float, db: str, stream
         f"pending {c['pending']}",
         file=stream,
     )
-    bad = [r for r in rows if r["status"] in ("failed", "exhausted")]
-    for r in bad[:10]:
+    for r in tally["worst"]:
         print(
             f"  {r['status']}: #{r['id']} {r['vendor']} {r['event_type']}: {r['last_error']}",
             file=stream,
         )
-    if len(bad) > 10:
-        print(f"  ... and {len(bad) - 10} more (--report FILE lists every attempt)", file=stream)
+    if tally["bad"] > len(tally["worst"]):
+        more = tally["bad"] - len(tally["worst"])
+        print(f"  ... and {more} more (--report FILE lists every attempt)", file=stream)
     if not result.plan_complete:
         print(
-            f"  plan: only the first {len(rows)} deliveries are stored; resume plans the rest",
+            f"  plan: only the first {stored} deliveries are stored; resume plans the rest",
             file=stream,
         )
     if c["pending"] or not result.plan_complete:

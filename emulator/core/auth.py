@@ -76,19 +76,42 @@ def redact(
     whose value contains a secret, is redacted whole: a short secret over-redacts, which is the
     safe side.
     """
-    secrets = tuple(s for s in secrets if s)
-    listed = {n.lower() for n in names}
-    out: dict[str, str] = {}
-    for name, value in headers.items():
+    return Redactor(secrets, names)(headers)
+
+
+class Redactor:
+    """``redact`` for one target's secrets, kept: what a header's name decides is decided once
+    per name (a dispatcher redacts the same few names request after request)."""
+
+    def __init__(self, secrets: Iterable[str], names: Iterable[str] = ()) -> None:
+        self.secrets = tuple(s for s in secrets if s)
+        self.listed = {n.lower() for n in names}
+        self._kinds: dict[str, int] = {}  # name -> _AUTH, _SECRET or _PLAIN
+
+    def __call__(self, headers: Mapping[str, str]) -> dict[str, str]:
+        secrets, kinds = self.secrets, self._kinds
+        out: dict[str, str] = {}
+        for name, value in headers.items():
+            kind = kinds.get(name)
+            if kind is None:
+                kind = kinds[name] = self._kind(name)
+            if kind == _PLAIN:
+                out[name] = REDACTED if any(s in value for s in secrets) else value
+            elif kind == _SECRET:
+                out[name] = REDACTED
+            else:
+                scheme, space, _ = value.strip().partition(" ")
+                keep = space and _TOKEN.match(scheme) and not any(s in scheme for s in secrets)
+                out[name] = f"{scheme} {REDACTED}" if keep else REDACTED
+        return out
+
+    def _kind(self, name: str) -> int:
         if name.lower() in ("authorization", "proxy-authorization"):
-            scheme, space, _ = value.strip().partition(" ")
-            keep = space and _TOKEN.match(scheme) and not any(s in scheme for s in secrets)
-            out[name] = f"{scheme} {REDACTED}" if keep else REDACTED
-        elif secret_header(name, listed) or any(s in value for s in secrets):
-            out[name] = REDACTED
-        else:
-            out[name] = value
-    return out
+            return _AUTH
+        return _SECRET if secret_header(name, self.listed) else _PLAIN
+
+
+_AUTH, _SECRET, _PLAIN = range(3)
 
 
 # Header names whose values are taken for secrets wherever headers are shown or stored.

@@ -62,8 +62,20 @@ def code(
     """A redemption code of ``length`` characters from ``alphabet``."""
     if not alphabet:  # rng.choice's error, when a character is asked for
         return "".join(rng.choice(alphabet) for _ in range(length))
-    pick, n = rng._randbelow, len(alphabet)  # type: ignore[attr-defined]  # rng.choice's draw
-    return "".join([alphabet[pick(n)] for _ in range(length)])
+    n = len(alphabet)
+    if type(rng) is not random.Random:  # a subclass may draw its own way
+        pick = rng._randbelow  # type: ignore[attr-defined]  # rng.choice's draw
+        return "".join([alphabet[pick(n)] for _ in range(length)])
+    # rng.choice's draw, Random._randbelow written out (the same getrandbits calls): one call a
+    # character fewer, in every coupon code.
+    bits, k = rng.getrandbits, n.bit_length()
+    out = []
+    for _ in range(length):
+        r = bits(k)
+        while r >= n:
+            r = bits(k)
+        out.append(alphabet[r])
+    return "".join(out)
 
 
 def iso_millis(at: datetime) -> str:

@@ -252,7 +252,8 @@ class Vendor(Protocol):
     machine: Machine
 
     # --- optional members, with their defaults -------------------------------------------------
-    # Relative cost of building one event, to balance planning across processes (1.0: komo's).
+    # Relative cost of building one event, to balance planning across processes (1.0: komo's;
+    # measured with benchmarks/planning.py).
     planning_cost: float = 1.0
     # The fields a scenario's flow may fix, by name (the ``coupon:`` section of a flow).
     fixed_fields: Mapping[str, FixedField] = _NOTHING
@@ -293,8 +294,10 @@ class Vendor(Protocol):
     def dedupe_keys(self, body: Mapping[str, Any]) -> tuple[str, ...]:
         """The keys a consumer dedupes on, one per event the body carries (VENDORS.md)."""
 
-    def batch(self, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        """One body carrying every event of ``bodies``; vendors without batching accept only one."""
+    def batch(self, bodies: Sequence[Mapping[str, Any]], *, owned: bool = False) -> dict[str, Any]:
+        """One body carrying every event of ``bodies``; vendors without batching accept only one.
+        ``owned``: the caller gives ``bodies`` up (a run's freshly planned ones), so the batch
+        may hold their parts instead of copies."""
 
     def observe(self, body: Mapping[str, Any]) -> tuple[Observation, ...]:
         """The consumer's reading of a body, one Observation per event it carries; never raises."""

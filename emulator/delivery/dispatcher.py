@@ -3,8 +3,8 @@
 A single thread sends due deliveries and moves every exchange on as its socket is ready: connect,
 TLS handshake, upload and answer never wait on a peer (``emulator.delivery.wire``), and each request
 has a deadline that covers all of it, so a consumer that never accepts or never answers holds only
-its own requests. Answers are judged by ``emulator.delivery.judging`` (verdicts, attempt rows,
-batched outbox writes); each target's traffic is a ``Lane`` (its fair share of the workers, its
+its own requests (the socket steps: ``emulator.delivery.sockets``). Answers are judged by
+``emulator.delivery.judging`` (verdicts, attempt rows, batched outbox writes); each target's traffic is a ``Lane`` (its fair share of the workers, its
 verification GET, its circuit breaker). Time is read from a ``Clock``, so tests run the vendors'
 schedules in virtual time. One thread, not a pool: Python threads share one interpreter lock, and
 a worker back from ``recv`` would queue behind the others for it, so answers would wait.
@@ -12,21 +12,17 @@ a worker back from ``recv`` would queue behind the others for it, so answers wou
 
 from __future__ import annotations
 
-import contextlib
 import selectors
 import ssl
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from emulator.core import catalogue
-from emulator.core.errors import EmulatorError
 from emulator.delivery import injected
 from emulator.delivery.clock import SYSTEM, Clock
 from emulator.delivery.endpoint import VERIFY_METHOD, Endpoint
-from emulator.delivery.http11 import Response, ResponseReader, request_bytes
 from emulator.delivery.judging import (
     DELIVERY,
     PING,
@@ -36,11 +32,12 @@ from emulator.delivery.judging import (
     Progress,
 )
 from emulator.delivery.lanes import Lane
-from emulator.delivery.outbox import RESPONSE_BODY_LIMIT, Outbox
+from emulator.delivery.outbox import Outbox
 from emulator.delivery.records import Delivery
 from emulator.delivery.scheduler import Scheduler
+from emulator.delivery.sockets import Sockets
 from emulator.delivery.verdicts import Verdicts
-from emulator.delivery.wire import Connection, EarlyAnswer, WireError
+from emulator.delivery.wire import Connection
 from emulator.readers.config import tls_context
 
 __all__ = ["DEFAULT_WORKERS", "Dispatcher", "Progress"]
@@ -50,7 +47,7 @@ __all__ = ["DEFAULT_WORKERS", "Dispatcher", "Progress"]
 DEFAULT_WORKERS = 8
 
 
-class Dispatcher(Verdicts):
+class Dispatcher(Sockets, Verdicts):
     """Delivers a run's deliveries to their targets per the settings' profiles and rules.
 
     Use: ``start()``, ``submit(...)`` from the producing thread as deliveries are stored, then
@@ -290,108 +287,6 @@ class Dispatcher(Verdicts):
         auth = lane.endpoint.exchange(VERIFY_METHOD, b"")
         self._send(lane, Exchange(subject, lane.endpoint, auth, PING, lane), now)
 
-    # Moving bytes
-
-    def _send(self, lane: Lane, exchange: Exchange, now: float, fresh: bool = False) -> None:
-        timeout = lane.target.timeout
-        exchange.started, exchange.t0, exchange.deadline = now, time.perf_counter(), now + timeout
-        try:
-            exchange.headers = headers = exchange.auth.headers()
-            wire = request_bytes(exchange.method, lane.target.url, headers, exchange.body)
-        except (ValueError, EmulatorError) as exc:  # nothing went on the wire: nothing to log
-            self._unsendable(exchange, f"{type(exc).__name__}: {exc}")
-            return
-        lane.in_flight += 1
-        try:
-            conn = self._checkout(lane, fresh)
-        except WireError as exc:
-            lane.in_flight -= 1
-            self._answered(exchange, None, "connection", str(exc))
-            return
-        conn.exchange = exchange
-        self._busy.add(conn)
-        reader = ResponseReader(exchange.method, RESPONSE_BODY_LIMIT)
-        try:
-            self._watch(conn, conn.begin(wire, reader))
-        except EarlyAnswer as early:
-            self._complete(conn, exchange, early.response)
-        except WireError as exc:
-            self._broken(conn, exchange, exc)
-
-    def _checkout(self, lane: Lane, fresh: bool) -> Connection:
-        pool = self._idle[lane.key]
-        if pool and not fresh:
-            return pool.pop()
-        try:
-            return Connection(lane.key, lane.context)
-        except OSError as exc:  # the name does not resolve, no route, no file descriptors left
-            raise WireError(f"{type(exc).__name__}: {exc}", answered=False) from exc
-
-    def _watch(self, conn: Connection, events: int) -> None:
-        if conn.watching == events:
-            return
-        if conn.watching:
-            self._selector.modify(conn.sock, events, conn)
-        else:
-            self._selector.register(conn.sock, events, conn)
-        conn.watching = events
-
-    def _ready(self, conn: Connection, mask: int) -> None:
-        exchange = conn.exchange
-        if exchange is None:  # an idle keep-alive connection the server closed
-            self._close(conn)
-            return
-        try:
-            response = conn.step(mask)
-        except EarlyAnswer as early:
-            response = early.response
-        except WireError as exc:
-            self._broken(conn, exchange, exc)
-            return
-        if response is None:
-            self._watch(conn, conn.events)
-            return
-        self._complete(conn, exchange, response)
-
-    def _complete(self, conn: Connection, exchange: Exchange, response: Response) -> None:
-        self._busy.discard(conn)
-        exchange.lane.in_flight -= 1
-        if conn.finished(response):
-            self._watch(conn, conn.events)
-            self._idle[conn.key].append(conn)
-        else:
-            self._close(conn)
-        if exchange.auth.challenged(response):  # Digest: answer the challenge once, logged
-            self._interim(exchange, response, "a Digest challenge; answered on the next request")
-            self._send(exchange.lane, exchange, self.clock.now())
-            return
-        self._answered(exchange, response, None, None)
-
-    def _broken(self, conn: Connection, exchange: Exchange, exc: WireError) -> None:
-        """No answer. A kept-alive connection the server had closed before any byte of the answer
-        is the one case sent again at once, on a fresh connection, once, and logged."""
-        self._busy.discard(conn)
-        exchange.lane.in_flight -= 1
-        self._close(conn)
-        if conn.used and not exc.answered and not exchange.resent:
-            exchange.resent = True
-            self._interim(exchange, None, f"{exc} (a kept-alive connection the consumer had "
-                          "closed; sent again on a fresh connection)")  # fmt: skip
-            self._send(exchange.lane, exchange, self.clock.now(), fresh=True)
-            return
-        self._answered(exchange, None, "connection", str(exc))
-
-    def _expire(self, now: float) -> None:
-        late = [c for c in self._busy if c.exchange.deadline <= now]  # type: ignore[union-attr]
-        for conn in late:
-            exchange = conn.exchange
-            assert isinstance(exchange, Exchange)
-            self._busy.discard(conn)
-            exchange.lane.in_flight -= 1
-            self._close(conn)
-            timeout = exchange.lane.target.timeout
-            self._answered(exchange, None, "timeout", f"no answer within {timeout:g}s")
-
     def _next_timer(self, now: float) -> float | None:
         """Seconds to the next thing the loop must do without a socket: a due delivery (when a
         worker is free), a deadline, a ping."""
@@ -405,13 +300,3 @@ class Dispatcher(Verdicts):
             if breaker is not None and breaker.next_ping is not None and not breaker.pinging:
                 waits.append(breaker.next_ping - now)
         return min(waits) if waits else None
-
-    def _close(self, conn: Connection) -> None:
-        pool = self._idle.get(conn.key)
-        if pool and conn in pool:
-            pool.remove(conn)
-        if conn.watching:
-            with contextlib.suppress(KeyError, ValueError):  # already closed
-                self._selector.unregister(conn.sock)
-            conn.watching = 0
-        conn.close()

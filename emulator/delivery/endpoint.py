@@ -9,12 +9,11 @@ moves the bytes.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from typing import Any
 
 from emulator import __version__
 from emulator.core import catalogue
-from emulator.core.auth import header, redact
+from emulator.core.auth import Redactor, header
 from emulator.delivery import injected
 from emulator.delivery.http11 import Response
 
@@ -33,6 +32,7 @@ class Endpoint:
         }
         self.secrets = tuple(target.secrets)  # auth secrets and secret custom header values
         self.secret_names = tuple(getattr(target, "redact_headers", ()))
+        self.redacted = Redactor(self.secrets, self.secret_names)  # headers -> as logged
         self.digest = target.auth.type == "digest"
         self._challenge: str | None = None
         self._nc = 0
@@ -79,9 +79,6 @@ class Endpoint:
         return auth.respond(
             self._challenge, method, self.target.url, cnonce=secrets.token_hex(8), nc=self._nc
         )
-
-    def redacted(self, headers: Mapping[str, str]) -> dict[str, str]:
-        return redact(headers, self.secrets, self.secret_names)
 
 
 class AuthExchange:

@@ -118,7 +118,7 @@ class ResponseReader:
                 if len(self.buffer) > MAX_HEAD:
                     raise ProtocolError(f"response head longer than {MAX_HEAD} bytes")
                 return False
-            head = _parse_head(bytes(self.buffer[: match.start()]))
+            head = _head(bytes(self.buffer[: match.start()]))
             del self.buffer[: match.end()]
             if head.status == 101:
                 raise ProtocolError("101 Switching Protocols to a request that asked for none")
@@ -202,6 +202,22 @@ class ResponseReader:
         keep = head.keep_alive and self._reuse and not self.buffer and self._mode != "close"
         truncated = self._seen > len(self._body)
         return Response(head.status, head.headers, bytes(self._body), keep, truncated)
+
+
+# A consumer repeats its heads byte for byte (the Date header changes once a second): each one is
+# parsed once. Parsed heads are shared by the answers that carry them and never changed.
+_HEADS: dict[bytes, _Head] = {}
+_HEADS_KEPT = 256
+
+
+def _head(raw: bytes) -> _Head:
+    head = _HEADS.get(raw)
+    if head is None:
+        head = _parse_head(raw)
+        if len(_HEADS) >= _HEADS_KEPT:
+            _HEADS.clear()
+        _HEADS[raw] = head
+    return head
 
 
 def _parse_head(raw: bytes) -> _Head:

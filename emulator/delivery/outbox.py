@@ -30,11 +30,14 @@ from emulator.delivery.records import (
     Update,
     attempt_record,
     delivery_from_row,
+    result_rows,
 )
 from emulator.delivery.schema import check_file, create
 
 RESPONSE_BODY_LIMIT = 4096
 MAX_ID = 2**63 - 1
+PAGE_SIZE = 16384  # bytes, for a new file
+CHECKPOINT_BYTES = 64 << 20  # the write-ahead log is folded into the file at this size
 
 
 class Outbox:
@@ -46,9 +49,19 @@ class Outbox:
         self._lock = threading.Lock()
         check_file(self.path)  # an existing file that is something else is never made an outbox
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # Pages of 16 KiB rather than 4 (a new file only; a file keeps the size it was made
+        # with): a delivery's row holds its body, and each attempt rewrites that row's page in
+        # the log; bigger pages hold several bodies, so SQLite makes a quarter of the reads and
+        # writes (the kernel's time in a 20,000-event run fell by a third).
+        self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a killed process; only a power cut may lose the last commits.
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # A checkpoint (copying the log into the file, with two fsyncs) every 64 MiB of log
+        # rather than every 4 MiB: a 20,000-event run spent a fifth of its time in them. How
+        # often says nothing about what survives a kill: a commit is in the log either way.
+        page = self._db.execute("PRAGMA page_size").fetchone()[0]
+        self._db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_BYTES // page}")
         self._db.execute("PRAGMA busy_timeout=10000")
         create(self._db)
 
@@ -266,43 +279,7 @@ class Outbox:
         An update without an attempt is a delivery settled without a request of its own; an
         attempt without an update changed no delivery's state (a passed verification request).
         """
-        now = self.clock()
-        attempt_rows = []
-        update_rows = []
-        for a, u in results:
-            if a is not None:
-                attempt_rows.append(
-                    (
-                        a.delivery_id,
-                        a.number,
-                        a.started_at,
-                        a.duration_ms,
-                        a.method,
-                        a.url,
-                        json.dumps(dict(a.request_headers)),
-                        a.status,
-                        None
-                        if a.response_headers is None
-                        else json.dumps(dict(a.response_headers)),
-                        a.response_body,
-                        a.error,
-                        a.outcome,
-                    )
-                )
-            if u is None:
-                continue
-            update_rows.append(
-                (
-                    u.status,
-                    u.attempts,
-                    json.dumps(dict(u.retry_counts)),
-                    u.due_at,
-                    u.last_status,
-                    u.last_error,
-                    now,
-                    u.delivery_id,
-                )
-            )
+        attempt_rows, update_rows = result_rows(results, self.clock())
         if not update_rows and not attempt_rows:
             return
         with self._lock:
@@ -362,6 +339,28 @@ class Outbox:
         counts = dict.fromkeys((PENDING, *FINAL), 0)
         counts.update(dict(rows))
         return counts
+
+    def tally(self, run_id: int, worst: int = 10) -> dict[str, Any]:
+        """A run's size for its summary without reading its bodies or attempts: deliveries,
+        events (dedupe keys), failed or exhausted ones, and the first ``worst`` of them."""
+        with self._lock:
+            deliveries, events = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(json_array_length(dedupe_keys)), 0)"
+                " FROM deliveries WHERE run_id = ?",
+                (run_id,),
+            ).fetchone()
+            bad = self._db.execute(
+                "SELECT id, vendor, event_type, status, last_error FROM deliveries"
+                " WHERE run_id = ? AND status IN ('failed', 'exhausted') ORDER BY id",
+                (run_id,),
+            ).fetchall()
+        keys = ("id", "vendor", "event_type", "status", "last_error")
+        return {
+            "deliveries": deliveries,
+            "events": events,
+            "bad": len(bad),
+            "worst": [dict(zip(keys, row, strict=True)) for row in bad[:worst]],
+        }
 
     def deliveries(self, run_id: int) -> list[dict[str, Any]]:
         """Every delivery of a run with its attempts, for reports."""

@@ -4,7 +4,7 @@ and how each maps to and from its SQLite row."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,3 +115,55 @@ class Update:
     due_at: float
     last_status: int | None
     last_error: str | None
+
+
+def result_rows(
+    results: Iterable[tuple[Attempt | None, Update | None]], now: float
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The ``attempts`` rows to insert and the ``deliveries`` updates to apply (``Outbox.record``),
+    updates stamped ``now``."""
+    attempt_rows = []
+    update_rows = []
+    # Request after request carries the same headers (redacted) and answers with the same ones:
+    # each distinct set is written as JSON once per call.
+    texts: dict[tuple[tuple[str, Any], ...], str] = {}
+
+    def text(mapping: Mapping[str, Any]) -> str:
+        key = tuple(mapping.items())
+        out = texts.get(key)
+        if out is None:
+            out = texts[key] = json.dumps(dict(mapping))
+        return out
+
+    for a, u in results:
+        if a is not None:
+            attempt_rows.append(
+                (
+                    a.delivery_id,
+                    a.number,
+                    a.started_at,
+                    a.duration_ms,
+                    a.method,
+                    a.url,
+                    text(a.request_headers),
+                    a.status,
+                    None if a.response_headers is None else text(a.response_headers),
+                    a.response_body,
+                    a.error,
+                    a.outcome,
+                )
+            )
+        if u is not None:
+            update_rows.append(
+                (
+                    u.status,
+                    u.attempts,
+                    text(u.retry_counts),
+                    u.due_at,
+                    u.last_status,
+                    u.last_error,
+                    now,
+                    u.delivery_id,
+                )
+            )
+    return attempt_rows, update_rows

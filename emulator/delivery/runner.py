@@ -26,17 +26,20 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from emulator.core import catalogue, overrides
 from emulator.core.errors import UsageError
 from emulator.core.plan import PlannedEvent
-from emulator.core.vendor import encode
+from emulator.delivery import feed
 from emulator.delivery.clock import SYSTEM, Clock
 from emulator.delivery.dispatcher import DEFAULT_WORKERS, Dispatcher, Progress
+from emulator.delivery.envelopes import ENQUEUE_CHUNK, chunks, digested, envelopes, fold
+from emulator.delivery.feed import Feed
 from emulator.delivery.lease import Leases
 from emulator.delivery.outbox import Outbox
 from emulator.delivery.records import Delivery, NewDelivery
 
-ENQUEUE_CHUNK = 500
+# Where they always were, for their callers (the load generator, tests).
+__all__ = ["ENQUEUE_CHUNK", "Driver", "PlanIdentity", "RunResult", "digested", "envelopes",
+           "fold", "resume_run", "run_plan"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -75,58 +78,6 @@ class RunResult:
 
 class PlanDrift(UsageError):
     """A run's plan, planned again, does not match what the run stored."""
-
-
-def envelopes(
-    planned: Iterable[PlannedEvent], settings: Any, start: float
-) -> Iterator[NewDelivery]:
-    """Request bodies in plan order; fabric packs up to ``batch_size`` events of one type together.
-
-    A batch leaves when full, when the plan moves on past ``batch_size`` events of other types, or
-    at the end, and is due when its last event is.
-    """
-    scale = float(settings.time_scale)
-    buffers: dict[tuple[str, str], list[PlannedEvent]] = {}
-    for event in planned:
-        target = settings.vendors.get(event.vendor)
-        if target is None:
-            raise UsageError(
-                f"the plan has {event.vendor} events but the settings give no {event.vendor} target; "
-                f"add vendors.{event.vendor}.target, or pass --target {event.vendor}=URL"
-            )
-        size = max(int(getattr(target, "batch_size", 1) or 1), 1)
-        if size == 1 or event.raw_body is not None or event.auth is not None:
-            yield _delivery([event], start, scale)
-            continue
-        key = (event.vendor, event.event_type)
-        buffer = buffers.setdefault(key, [])
-        buffer.append(event)
-        if len(buffer) >= size:
-            yield _delivery(buffers.pop(key), start, scale)
-    for events in buffers.values():
-        if events:
-            yield _delivery(events, start, scale)
-
-
-def _delivery(events: list[PlannedEvent], start: float, scale: float) -> NewDelivery:
-    first = events[0]
-    vendor = catalogue.vendor(first.vendor)
-    body = vendor.batch([e.body for e in events]) if len(events) > 1 else events[0].body
-    label = ",".join(sorted({e.label for e in events if e.label}))
-    if first.auth is not None and f"{first.auth}_auth" not in label.split(","):
-        label = ",".join(filter(None, (label, f"{first.auth}_auth")))  # the dispatcher reads it
-    # A body changed by overrides may lack what its keys are made of: sent keyless, as asked.
-    overridden = overrides.LABEL in label.split(",")
-    keys = overrides.dedupe_keys(vendor, body) if overridden else tuple(vendor.dedupe_keys(body))
-    return NewDelivery(
-        vendor=first.vendor,
-        event_type=first.event_type,
-        coupon_key=first.coupon_key,
-        dedupe_keys=keys,
-        body=encode(body) if first.raw_body is None else first.raw_body,
-        due_at=start + max(e.due for e in events) * scale,
-        label=label,
-    )
 
 
 class Driver:
@@ -170,18 +121,22 @@ class Driver:
         on_progress: Callable[[Progress], None] | None = None,
         *,
         start: float | None = None,
+        planner: Feed | None = None,
     ) -> Progress:
         """Store and deliver every planned event; return when each delivery is final.
 
         The run must have a plan identity (``start`` is its start), so that what is stored
         while delivery already runs can be continued by ``resume``; without one, the whole
-        plan is stored before the first request.
+        plan is stored before the first request. ``planner``: the same plan's deliveries made
+        by a child process (``emulator.delivery.feed``), taken instead of planning here.
         """
+        if planner is not None:
+            return self.deliver(self.store_chunks(planner), on_progress)
         start = self.clock.now() if start is None else start
         deliveries = envelopes(planned, self.settings, start)
         if self.outbox.run(self.run_id)["plan"] is None:
             # Nothing could re-derive a part left unstored: store it all, whatever a stop says.
-            stored = [self.outbox.enqueue(self.run_id, c) for c in _chunks(deliveries)]
+            stored = [self.outbox.enqueue(self.run_id, c) for c in chunks(deliveries)]
             self.outbox.finish_plan(self.run_id, sum(map(len, stored)))
             return self.deliver(stored, on_progress)
         return self.deliver(self.store(deliveries), on_progress)
@@ -196,16 +151,23 @@ class Driver:
         """Store ``deliveries`` (the plan from its ``after``-th on) chunk by chunk, each with the
         plan's running ``digest``; record the plan's total once it is exhausted. ``due`` re-times
         what is stored (the digest stays the plan's own: it is what ``resume`` re-derives)."""
-        digest = hashlib.sha256() if digest is None else digest
+        return self.store_chunks(digested(chunks(deliveries), digest), after, due)
+
+    def store_chunks(
+        self,
+        parts: Iterable[tuple[list[NewDelivery], str]],
+        after: int = 0,
+        due: Callable[[float], float] | None = None,
+    ) -> Iterator[list[Delivery]]:
+        """Store the plan's chunks (from its ``after``-th delivery on), each given with the plan's
+        digest up to its end; record the plan's total once they are exhausted."""
         stored = after
-        for chunk in _chunks(deliveries):
+        for chunk, digest in parts:
             if self._stop.is_set():
                 return
-            for d in chunk:
-                fold(digest, d)
             if due is not None:
                 chunk = [replace(d, due_at=due(d.due_at)) for d in chunk]
-            yield self.outbox.enqueue(self.run_id, chunk, after=stored, digest=digest.hexdigest())
+            yield self.outbox.enqueue(self.run_id, chunk, after=stored, digest=digest)
             stored += len(chunk)
         if not self._stop.is_set():
             self.outbox.finish_plan(self.run_id, stored)
@@ -241,15 +203,6 @@ class Driver:
     def stop(self) -> None:
         self._stop.set()
         self.dispatcher.stop()
-
-
-def fold(digest: Any, d: NewDelivery) -> None:
-    """Add one delivery, every byte that defines it, to a plan's running digest."""
-    head = "\x1f".join(
-        (d.vendor, d.event_type, d.coupon_key, "\x1e".join(d.dedupe_keys), repr(d.due_at), d.label)
-    ).encode()
-    digest.update(len(head).to_bytes(8, "big") + head + len(d.body).to_bytes(8, "big"))
-    digest.update(d.body)
 
 
 def settle(outbox: Outbox, run_id: int) -> tuple[dict[str, int], bool]:
@@ -302,19 +255,28 @@ def run_plan(
     a kill left unstored); without, it is stored whole first. ``clock`` times due dates, retries
     and deadlines; tests pass a ``VirtualClock``.
     """
-    leases = Leases(outbox)
-    run_id = leases.create_run(name, raw_settings, source, identity and identity.as_json())
+    planner = None
+    if identity is not None and feed.usable():
+        # Forked first, while no thread of ours runs yet (the leases' heartbeat is one).
+        deliveries = envelopes(planned, settings, identity.start)
+        planner = feed.Feed(deliveries)
     try:
-        driver = Driver(outbox, run_id, settings, workers=workers, clock=clock)
-        stopper = stopper or Stopper()
-        stopper.attach(driver)
-        start = identity.start if identity is not None else None
-        progress = driver.plan(planned, on_progress, start=start)
-        stopper.attach(None)
-        return RunResult(run_id, progress, *settle(outbox, run_id))
+        leases = Leases(outbox)
+        run_id = leases.create_run(name, raw_settings, source, identity and identity.as_json())
+        try:
+            driver = Driver(outbox, run_id, settings, workers=workers, clock=clock)
+            stopper = stopper or Stopper()
+            stopper.attach(driver)
+            start = identity.start if identity is not None else None
+            progress = driver.plan(planned, on_progress, start=start, planner=planner)
+            stopper.attach(None)
+            return RunResult(run_id, progress, *settle(outbox, run_id))
+        finally:
+            leases.release(run_id)
+            leases.close()
     finally:
-        leases.release(run_id)
-        leases.close()
+        if planner is not None:
+            planner.close()
 
 
 def resume_run(
@@ -341,7 +303,7 @@ def resume_run(
         retime(outbox, run_id, float(settings.time_scale), clock.now())
         driver = Driver(outbox, run_id, settings, workers=workers, clock=clock)
         # Read before anything more is stored, so what the rest of the plan adds is sent once.
-        batches: Iterable[list[Delivery]] = _chunks(
+        batches: Iterable[list[Delivery]] = chunks(
             outbox.pending(run_id, through=outbox.last_id(run_id))
         )
         run = outbox.run(run_id)
@@ -395,17 +357,6 @@ def retime(outbox: Outbox, run_id: int, scale: float, now: float) -> None:
     current = planned * outbox.schedule(run_id)[1]
     if current > 0 and scale > 0 and not math.isclose(scale, current, rel_tol=1e-9):
         outbox.retime(run_id, now, scale / current)
-
-
-def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= ENQUEUE_CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _tick(progress: Progress, callback: Callable[[Progress], None], stop: threading.Event) -> None:

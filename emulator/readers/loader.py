@@ -14,23 +14,22 @@ entry):
 A vendor the plan uses that no layer configures goes to the built-in sink, with the sink's auth,
 where there is one (the service; ``run --sink``); otherwise that is an error. Settings are also
 kept as written (``${VAR}`` unexpanded): runs store that, so secrets stay in the environment.
+``emulator.readers.layering`` merges the layers.
 """
 
 from __future__ import annotations
 
-import copy
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from emulator.core import catalogue
 from emulator.core.errors import ConfigError, UsageError
 from emulator.core.plan import PlannedEvent, Share, builder_extras, check_share, simple_plan
-from emulator.readers import bounds, config
+from emulator.readers import bounds, config, layering
+from emulator.readers.layering import Layers, settings
 
 if TYPE_CHECKING:
     import yaml
@@ -40,7 +39,10 @@ if TYPE_CHECKING:
     from emulator.readers.eventlist import EventList
 
 INLINE = "request:yaml"
-EMPTY: Mapping[str, Any] = MappingProxyType({})
+# The settings layers are read through the loader too: loader.layers(...), loader.settings(...).
+EMPTY, layers, parse_target_flag = layering.EMPTY, layering.layers, layering.parse_target_flag
+settings_file = layering.settings_file
+NO_LAYERS = Layers()  # the document's own settings over the vendors' defaults, nothing above
 
 
 @dataclass(frozen=True)
@@ -214,111 +216,6 @@ def parse_scenario(document: Document, env: Mapping[str, str]) -> scenario_reade
     )
 
 
-# Settings
-
-
-@dataclass(frozen=True)
-class Layers:
-    """The settings layers above a document's own, and what fills the gaps; see the docstring."""
-
-    config: Mapping[str, Any] = field(default_factory=dict)  # layer 3, as written
-    config_source: str | None = None
-    targets: Mapping[str, str] = field(default_factory=dict)  # layer 4: vendor -> URL
-    time_scale: float | None = None  # layer 4
-    sink: Mapping[str, Mapping[str, Any]] | None = None  # vendor -> entry, for unconfigured ones
-    links_base: str | None = None  # when no layer sets one
-    env: Mapping[str, str] | None = None  # what ``${VAR}`` expands from (default os.environ)
-
-
-def settings_file(
-    path: str, env: Mapping[str, str] | None = None
-) -> tuple[config.Settings, dict[str, Any]]:
-    """A settings file, checked (errors name file, line and key path), and as written."""
-    import yaml
-
-    from emulator.readers.yamlread import read_text
-
-    try:
-        text = read_text(path)
-    except FileNotFoundError:
-        raise ConfigError("settings file not found", source=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the settings file: {exc}", source=path) from None
-    parsed = config.parse(text, source=path, env=env)
-    return parsed, yaml.safe_load(text) or {}
-
-
-def layers(
-    config_path: str | None = None,
-    target_flags: Sequence[str] = (),
-    time_scale: float | None = None,
-    *,
-    sink: Mapping[str, Mapping[str, Any]] | None = None,
-    vendor: str | None = None,
-) -> Layers:
-    """The layers of the command line: ``--config F``, ``--target V=URL``, ``--time-scale X``."""
-    return Layers(
-        config=settings_file(config_path)[1] if config_path else EMPTY,
-        config_source=config_path,
-        targets=dict(parse_target_flag(flag, vendor) for flag in target_flags),
-        time_scale=time_scale,
-        sink=sink,
-    )
-
-
-def settings(
-    own: Mapping[str, Any],
-    vendors: Iterable[str],
-    layers: Layers,
-    source: str | None,
-    what: str = "the plan uses",
-) -> tuple[config.Settings, dict[str, Any]]:
-    """The settings of one run (parsed, and as written), merged in the one documented order."""
-    raw = config.merge(own, layers.config)
-    config.retarget(raw, layers.targets)
-    configured = raw["vendors"] if isinstance(raw.get("vendors"), Mapping) else {}
-    for slug in dict.fromkeys(vendors):
-        if slug in configured:
-            continue
-        if layers.sink is None:
-            raise ConfigError(
-                f"{what} {slug} but no {slug} target is set; add vendors.{slug}.target or pass "
-                f"--target {slug}=URL",
-                source=source,
-            )
-        raw.setdefault("vendors", {})[slug] = copy.deepcopy(dict(layers.sink[slug]))
-    if layers.time_scale is not None:
-        raw["time_scale"] = layers.time_scale
-    if layers.links_base is not None:
-        raw.setdefault("links_base", layers.links_base)
-    named = layers.config_source if layers.config else source
-    return config.parse(raw, source=named, env=layers.env), raw
-
-
-def parse_target_flag(flag: str, vendor: str | None = None) -> tuple[str, str]:
-    """``V=URL`` (or a bare URL when the vendor is known) from a ``--target`` flag; a bad URL is
-    blamed on the flag, not on the settings it replaces."""
-    from emulator.readers.yamlread import url_problem
-
-    name, sep, url = flag.partition("=")
-    if sep and not name.startswith(("http:", "https:")):
-        catalogue.vendor(name)
-        if vendor is not None and name != vendor:
-            raise UsageError(f"--target {flag}: this command sends {vendor} events, not {name}")
-    elif vendor is None:
-        raise UsageError(
-            f"--target {flag!r}: expected VENDOR=URL, e.g. --target "
-            f"{next(iter(catalogue.VENDORS))}=http://127.0.0.1:9000/hooks; "
-            f"vendors: {', '.join(catalogue.VENDORS)}"
-        )
-    else:
-        name, url = vendor, flag
-    problem = url_problem(url)
-    if problem:
-        raise UsageError(f"--target (the {name} URL): {problem}")
-    return name, url
-
-
 # Plans
 
 
@@ -341,7 +238,7 @@ class Plan:
 
 def plan(
     source: Source | str,
-    layers: Layers = Layers(),
+    layers: Layers = NO_LAYERS,
     *,
     seed: int | None = None,
     start: datetime,

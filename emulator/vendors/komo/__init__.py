@@ -85,7 +85,7 @@ class Komo(Vendor):
     sink_auth = MappingProxyType({"type": "none"})
     precedence = None
     machine = MACHINE
-    planning_cost = 1.0  # the unit (benchmarks/generation.py)
+    planning_cost = 1.0  # the unit (benchmarks/planning.py, per CPU second)
     fixed_fields = scenario.FIXED_FIELDS
     shared_fields = scenario.SHARED_FIELDS
     unknown_type = UNKNOWN_TYPE
@@ -169,7 +169,7 @@ class Komo(Vendor):
     def dedupe_keys(self, body: Mapping[str, Any]) -> tuple[str, ...]:
         return (str(body["id"]),)
 
-    def batch(self, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    def batch(self, bodies: Sequence[Mapping[str, Any]], *, owned: bool = False) -> dict[str, Any]:
         return single(SLUG, bodies)
 
     def observe(self, body: Mapping[str, Any]) -> tuple[Observation, ...]:

@@ -199,3 +199,15 @@ def test_a_head_longer_than_the_cap_is_refused():
     assert h11_reading("POST", raw, False)[0] == OK
     assert our_reading("POST", raw, False, None) == (ERROR,)
     assert our_reading("POST", raw[: MAX_HEAD + 5], False, None) == (ERROR,)
+
+
+def test_a_repeated_head_reads_the_same_each_time_and_a_bad_one_is_refused_each_time():
+    """Heads are parsed once per distinct bytes (``http11._head``): the same bytes read alike on
+    every connection, and a refused head is refused again rather than remembered as read."""
+    good = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Seen: 1\r\n\r\nok"
+    first, second = (ResponseReader("POST").feed(good) for _ in range(2))
+    assert first == second == Response(200, {"Content-Length": "2", "X-Seen": "1"}, b"ok", True)
+    bad = b"HTTP/1.1 200 OK\r\nBad Header\r\nContent-Length: 0\r\n\r\n"
+    for _ in range(2):
+        with pytest.raises(ProtocolError):
+            ResponseReader("POST").feed(bad)

@@ -13,6 +13,7 @@ from werkzeug import Response
 
 from emulator.core.plan import simple_plan
 from emulator.core.policy import DELIVERED
+from emulator.delivery import envelopes as envelopes_module
 from emulator.delivery import runner
 from emulator.delivery.clock import VirtualClock
 from emulator.delivery.lease import Leases
@@ -101,7 +102,7 @@ def test_resume_at_a_larger_scale_lengthens_them_and_the_same_scale_changes_noth
 def test_the_part_of_the_plan_left_unstored_is_re_timed_and_still_re_derives(
     httpserver, outbox, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(runner, "ENQUEUE_CHUNK", 2)  # a kill after the first chunk of 2
+    monkeypatch.setattr(envelopes_module, "ENQUEUE_CHUNK", 2)  # a kill after the first chunk of 2
     clock = VirtualClock(start=T0 + KILLED_FOR)
     seen = consumer(httpserver, clock)
     events = tmp_path / "events.yaml"

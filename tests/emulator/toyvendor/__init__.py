@@ -88,7 +88,7 @@ class Toy(Vendor):
     def dedupe_keys(self, body: Mapping[str, Any]) -> tuple[str, ...]:
         return (str(body["id"]),)
 
-    def batch(self, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    def batch(self, bodies: Sequence[Mapping[str, Any]], *, owned: bool = False) -> dict[str, Any]:
         return single(SLUG, bodies)
 
     def observe(self, body: Mapping[str, Any]) -> tuple[Observation, ...]:

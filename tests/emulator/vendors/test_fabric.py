@@ -298,6 +298,18 @@ def test_batch_does_not_share_event_objects_with_its_inputs():
     assert bodies[0]["events"][0]["data"]["status"] == "CREATED"
 
 
+def test_a_batch_of_bodies_given_up_is_the_same_bytes_without_copies():
+    """``owned``: the run driver gives its planned bodies up, so the batch holds them as they are;
+    the wire bytes are those of the copying batch."""
+    from emulator.core.vendor import encode
+
+    bodies = _created_bodies(3)
+    copied = encode(VENDOR.batch(bodies))
+    owned = VENDOR.batch(bodies, owned=True)
+    assert encode(owned) == copied
+    assert owned["events"][0] is bodies[0]["events"][0]
+
+
 def test_batch_refuses_mixed_types_mixed_tenants_and_nothing():
     bodies = _created_bodies(2)
     ctx = Context.from_seed(21)
