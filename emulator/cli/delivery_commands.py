@@ -32,7 +32,7 @@ from emulator.delivery.outbox import Outbox
 from emulator.delivery.runner import PlanIdentity, RunResult, Stopper, resume_run, run_plan
 from emulator.delivery.schema import NotAnOutbox, check_file
 from emulator.readers import loader
-from emulator.readers.progress import Planning, Step, counted
+from emulator.readers.progress import Planning, Step
 
 DEFAULT_DB = "coupon-emulator.db"
 EXIT_BUSY = 3  # resume skipped a run that a live process owns
@@ -62,6 +62,9 @@ class Shown:
 
     def __call__(self, progress: Progress) -> None:
         self.progress = progress
+        if self.planning is not None:  # planned and stored (by this process or a planning child)
+            self.planning.planned = progress.planned
+            self.planning.finished = progress.plan_complete
         self.display.update(self.steps())
 
     def end(self) -> None:
@@ -83,7 +86,7 @@ def summarise(outbox: Outbox, result: RunResult, elapsed: float, db: str, stream
     rate = result.progress.done / elapsed if elapsed > 0 else 0.0
     print(
         f"run {result.run_id}: {stored} deliveries ({tally['events']} events) in {elapsed:.2f}s, "
-        f"{rate:,.0f} deliveries/s, {result.progress.attempts} attempts",
+        f"{rate:,.0f} deliveries/s, {result.progress.attempts} requests",
         file=stream,
     )
     print(
@@ -336,7 +339,7 @@ def _run(args: Any, sink: Mapping[str, Mapping[str, Any]] | None) -> int:
     ):
         started = time.perf_counter()
         result = run_plan(
-            outbox, plan.settings, plan.settings_raw, counted(plan.events, planning), name=plan.name,
+            outbox, plan.settings, plan.settings_raw, plan.events, name=plan.name,
             source=args.file, identity=identity, workers=args.workers, on_progress=line,
             stopper=stopper,
         )  # fmt: skip

@@ -80,6 +80,7 @@ def _delivery(events: list[PlannedEvent], start: float, scale: float) -> NewDeli
         body=encode(body) if first.raw_body is None else first.raw_body,
         due_at=start + max(e.due for e in events) * scale,
         label=label,
+        events=len(events),
     )
 
 

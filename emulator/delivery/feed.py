@@ -133,7 +133,16 @@ def _plan(send: Any, receive: Any, deliveries: Iterable[NewDelivery]) -> None:
             for d in chunk:
                 fold(digest, d)
             rows = [
-                (d.vendor, d.event_type, d.coupon_key, d.dedupe_keys, d.body, d.due_at, d.label)
+                (
+                    d.vendor,
+                    d.event_type,
+                    d.coupon_key,
+                    d.dedupe_keys,
+                    d.body,
+                    d.due_at,
+                    d.label,
+                    d.events,
+                )
                 for d in chunk
             ]
             send.send((rows, digest.hexdigest()))

@@ -28,6 +28,8 @@ FLUSH_SIZE = 2000  # or this many results, whichever first
 class Progress:
     """Live counters of one dispatch, read by the progress line and the summary."""
 
+    planned: int = 0  # events of the plan stored so far (a resume: those it stored itself)
+    plan_complete: bool = False  # the whole plan is stored
     submitted: int = 0
     attempts: int = 0
     retries: int = 0
@@ -39,15 +41,6 @@ class Progress:
     @property
     def done(self) -> int:
         return self.statuses[DELIVERED] + self.statuses[FAILED] + self.statuses[EXHAUSTED]
-
-    def line(self) -> str:
-        elapsed = max(time.perf_counter() - self.started, 1e-9)
-        return (
-            f"{self.done}/{self.submitted} final: {self.statuses[DELIVERED]} delivered, "
-            f"{self.statuses[FAILED]} failed, {self.statuses[EXHAUSTED]} exhausted; "
-            f"{self.attempts} attempts ({self.retries} retries), {self.done / elapsed:,.0f}/s"
-            + "".join(f"; {vendor} webhook {state}" for vendor, state in self.breakers.items())
-        )
 
 
 # What an exchange is for: a delivery's request, the verification GET before deliveries, or a

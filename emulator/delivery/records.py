@@ -20,6 +20,7 @@ class NewDelivery:
     body: bytes
     due_at: float
     label: str = ""
+    events: int = 1  # planned events it carries (a batch: several); counted, not stored
 
 
 @dataclass

@@ -167,10 +167,13 @@ class Driver:
                 return
             if due is not None:
                 chunk = [replace(d, due_at=due(d.due_at)) for d in chunk]
-            yield self.outbox.enqueue(self.run_id, chunk, after=stored, digest=digest)
+            stored_chunk = self.outbox.enqueue(self.run_id, chunk, after=stored, digest=digest)
+            self.progress.planned += sum(d.events for d in chunk)
+            yield stored_chunk
             stored += len(chunk)
         if not self._stop.is_set():
             self.outbox.finish_plan(self.run_id, stored)
+            self.progress.plan_complete = True
 
     def deliver(
         self,

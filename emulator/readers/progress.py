@@ -9,11 +9,9 @@ waiting.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
 
-T = TypeVar("T")
 EVERY = 5.0  # seconds between lines on a pipe
 
 
@@ -100,7 +98,8 @@ class Rates:
 
 @dataclass
 class Planning:
-    """Events planned so far, of about ``expected``; moved by ``counted`` as the plan is read."""
+    """Events planned so far, of about ``expected``; moved by whoever stores the plan (a run: from
+    its driver's progress, which also counts what a planning child made)."""
 
     expected: int | None = None
     about: bool = True
@@ -109,12 +108,3 @@ class Planning:
 
     def step(self) -> Step:
         return Step("planned", self.planned, self.expected, "events", self.about, self.finished)
-
-
-def counted(events: Iterable[T], planning: Planning) -> Iterator[T]:
-    """``events`` unchanged, counted into ``planning`` as they are read (one add each: planning an
-    event costs thousands of times more)."""
-    for event in events:
-        planning.planned += 1
-        yield event
-    planning.finished = True

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from emulator.cli.progress import PIPE, QUIET, TERMINAL, Display, delivery_step, mode_of
 from emulator.delivery.judging import Progress
-from emulator.readers.progress import Pace, Planning, Step, counted, line
+from emulator.readers.progress import Pace, Step, line
 
 
 class FakeClock:
@@ -43,21 +43,6 @@ def test_an_estimate_never_shows_done_before_the_end_and_the_end_shows_the_count
 def test_steps_join_on_one_line():
     steps = [Step("planned", 5, 10, "events"), Step("finished", 2, None, "deliveries")]
     assert line(steps, [1.0]) == "planned 5/10 events (50%), 1/s; finished 2 deliveries"
-
-
-def test_counted_passes_every_event_through_and_finishes_only_at_the_end():
-    tally = Planning(expected=3, about=False)
-    events = counted(iter("abc"), tally)
-    assert next(events) == "a"
-    assert (tally.planned, tally.finished) == (1, False)
-    assert list(events) == ["b", "c"]
-    assert (tally.planned, tally.finished) == (3, True)
-
-    stopped = Planning(expected=3)
-    early = counted(iter("abc"), stopped)
-    next(early)
-    early.close()  # the reader stopped (--limit, a signal): not finished
-    assert (stopped.planned, stopped.finished) == (1, False)
 
 
 def test_the_pace_waits_a_whole_interval_between_lines():

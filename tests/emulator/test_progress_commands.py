@@ -95,7 +95,7 @@ def test_run_shows_planning_and_delivery_on_standard_error_and_its_summary_on_st
     lines = out.splitlines()
     assert lines[0].startswith("built-in sink listening at http://127.0.0.1:")
     assert re.fullmatch(r"run 1: 53 deliveries \(53 events\) in [\d.]+s, [\d,]+ deliveries/s, "
-                        r"\d+ attempts", lines[1]), out  # fmt: skip
+                        r"\d+ requests", lines[1]), out  # fmt: skip
     assert lines[2:] == ["  delivered 53, failed 0, exhausted 0, pending 0"]
 
     quiet = cli("run", QUICKSTART, "--sink", "--db", str(tmp_path / "q.db"), "--quiet",
@@ -103,6 +103,21 @@ def test_run_shows_planning_and_delivery_on_standard_error_and_its_summary_on_st
     assert quiet.returncode == 0, quiet.stderr
     assert "planned" not in quiet.stderr.decode()  # the summary only, as --quiet always did
     assert "delivered 53, failed 0" in quiet.stderr.decode()
+
+
+def test_run_counts_what_a_planning_child_planned(tmp_path, httpserver):
+    # Not --sink: the run plans in a child process, whose counting the parent must show too.
+    httpserver.expect_request("/hooks/komo", method="POST").respond_with_data("ok")
+    (tmp_path / "events.yaml").write_text(
+        f"vendors:\n  komo: {{target: '{httpserver.url_for('/hooks/komo')}'}}\n"
+        "events:\n  - {vendor: komo, event: CouponIssued, count: 40}\n"
+    )
+    done = cli("run", "events.yaml", "--db", str(tmp_path / "o.db"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.decode().splitlines() == [
+        "planned 40/40 events (100%); finished 40/40 deliveries (100%), 40 delivered"
+    ]
+    assert len(httpserver.log) == 40
 
 
 @pytest.fixture(scope="module")

@@ -87,7 +87,7 @@ def test_a_consumer_failing_30_percent_at_random_gets_every_event_and_the_log_is
         dispatcher.stop()
         if consumer is not None:
             consumer.close()
-    assert progress.statuses[DELIVERED] == 50, progress.line()
+    assert progress.statuses[DELIVERED] == 50, progress.statuses
     rows = outbox.deliveries(run_id)
     assert {row["status"] for row in rows} == {DELIVERED}
     attempts = [a for row in rows for a in row["attempts"]]
