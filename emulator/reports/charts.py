@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -125,26 +125,16 @@ def latency(points: Sequence[Point], bins: int = 24) -> str:
     median = durations[len(durations) // 2]
     title = f"Latency ({len(durations)} requests, median {median:.1f} ms, p99 {top:.1f} ms)"
     parts = [_open("latency", height, title)]
-    stacked = Counter()
-    for i, vendor in enumerate(vendors):
-        parts.append(f'<g class="series" data-series="{escape(vendor)}">')
-        for b in range(bins):
-            n = counts.get((vendor, b), 0)
-            if not n:
-                continue
-            h = n / peak * (plot_h - 8)
-            y = base - stacked[b] - h
-            stacked[b] += h
-            last = "+" if b == bins - 1 else ""
-            parts.append(
-                f'<rect x="{LEFT + b * bar_w + 0.5:.1f}" y="{y:.1f}" width="{max(bar_w - 1, 1):.1f}" '
-                f'height="{h:.1f}" fill="{series_colour(i)}">'
-                f"<title>{escape(vendor)} {b * width:.1f}-{(b + 1) * width:.1f}{last} ms: {n}"
-                "</title></rect>"
-            )
-        parts.append("</g>")
-    parts.append(f'<line x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}" stroke="#999"/>')
-    parts.append(f'<text x="{LEFT - 8}" y="{TOP + 10}" text-anchor="end" {FONT}>{peak}</text>')
+    series = [
+        (vendor, series_colour(i), {b: n for (v, b), n in counts.items() if v == vendor})
+        for i, vendor in enumerate(vendors)
+    ]
+
+    def bar_title(vendor: str, b: int, n: int) -> str:
+        last = "+" if b == bins - 1 else ""
+        return f"{escape(vendor)} {b * width:.1f}-{(b + 1) * width:.1f}{last} ms: {n}"
+
+    parts += _stacked_bars(series, bins, peak, plot_h, bar_w, 0.5, bar_title)
     for frac in (0, 0.25, 0.5, 0.75, 1):
         x = LEFT + frac * plot_w
         parts.append(
@@ -179,24 +169,18 @@ def attempts_per_delivery(tally: Mapping[tuple[int, str], int]) -> str:
     total = sum(tally.values())
     retried = sum(k for (n, _), k in tally.items() if n > 1)
     parts = [_open("retries", height, f"Attempts per delivery ({retried} of {total} retried)")]
-    stacked = Counter()
-    for status in statuses:
-        parts.append(f'<g class="series" data-series="{escape(status)}">')
-        for n in range(slots):
-            k = tally.get((n, status), 0)
-            if not k:
-                continue
-            h = k / peak * (plot_h - 8)
-            y = base - stacked[n] - h
-            stacked[n] += h
-            parts.append(
-                f'<rect x="{LEFT + n * bar_w + 2:.1f}" y="{y:.1f}" width="{bar_w - 4:.1f}" '
-                f'height="{h:.1f}" fill="{OUTCOME_COLOURS.get(status, "#999")}">'
-                f"<title>{k} {escape(status)} with {n} attempts</title></rect>"
-            )
-        parts.append("</g>")
-    parts.append(f'<line x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}" stroke="#999"/>')
-    parts.append(f'<text x="{LEFT - 8}" y="{TOP + 10}" text-anchor="end" {FONT}>{peak}</text>')
+    series = [
+        (
+            status,
+            OUTCOME_COLOURS.get(status, "#999"),
+            {n: k for (n, s), k in tally.items() if s == status},
+        )
+        for status in statuses
+    ]
+    parts += _stacked_bars(
+        series, slots, peak, plot_h, bar_w, 2,
+        lambda status, n, k: f"{k} {escape(status)} with {n} attempts",
+    )  # fmt: skip
     for n in range(slots):
         parts.append(
             f'<text x="{LEFT + (n + 0.5) * bar_w:.1f}" y="{base + 14}" text-anchor="middle" {FONT}>'
@@ -205,6 +189,41 @@ def attempts_per_delivery(tally: Mapping[tuple[int, str], int]) -> str:
     parts.append(_legend([(s, OUTCOME_COLOURS.get(s, "#999")) for s in statuses], height - 6))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _stacked_bars(
+    series: Sequence[tuple[str, str, Mapping[int, int]]],
+    slots: int,
+    peak: int,
+    plot_h: float,
+    bar_w: float,
+    pad: float,
+    title: Callable[[str, int, int], str],
+) -> list[str]:
+    """Bars stacked per slot, one ``<g class="series">`` per (name, colour, {slot: count}), drawn
+    bottom up in the order given, scaled so ``peak`` fills the plot; then the base line and the
+    peak's label. ``title(name, slot, count)`` is each bar's tooltip (already escaped)."""
+    base = TOP + plot_h
+    parts: list[str] = []
+    stacked: Counter[int] = Counter()
+    for name, colour, counts in series:
+        parts.append(f'<g class="series" data-series="{escape(name)}">')
+        for slot in range(slots):
+            n = counts.get(slot, 0)
+            if not n:
+                continue
+            h = n / peak * (plot_h - 8)
+            y = base - stacked[slot] - h
+            stacked[slot] += h
+            parts.append(
+                f'<rect x="{LEFT + slot * bar_w + pad:.1f}" y="{y:.1f}" '
+                f'width="{max(bar_w - 2 * pad, 1):.1f}" height="{h:.1f}" fill="{colour}">'
+                f"<title>{title(name, slot, n)}</title></rect>"
+            )
+        parts.append("</g>")
+    parts.append(f'<line x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}" stroke="#999"/>')
+    parts.append(f'<text x="{LEFT - 8}" y="{TOP + 10}" text-anchor="end" {FONT}>{peak}</text>')
+    return parts
 
 
 def _open(name: str, height: float, title: str) -> str:
