@@ -126,7 +126,9 @@ def _plan(send: Any, receive: Any, deliveries: Iterable[NewDelivery]) -> None:
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (1, 2):
         os.dup2(null, fd)
-    gc.disable()  # planning makes no reference cycles; the collector would only rescan
+    # The inherited heap is never garbage: the collector leaves it alone, and still collects
+    # what planning makes (a long plan's child lives as long as the run).
+    gc.freeze()
     try:
         digest = hashlib.sha256()
         for chunk in chunks(deliveries):
