@@ -69,6 +69,21 @@ class Processes:
             logs = "\n".join(f"--- {p.args}\n{log.read_text()[-3000:]}" for p, log in self.started)
             pytest.fail(f"a load run did not end within {DEADLINE:g}s\n{logs}")
 
+    def cluster(self, plan: Path, users: int, *master_args: str) -> subprocess.Popen:
+        """A master and two workers on ``plan``; each must exit 0 within the deadline. Returns the
+        master, whose log holds the totals."""
+        port, deadline = str(free_port()), time.monotonic() + DEADLINE
+        master = self.start(
+            "master", "-m", "emulator", "load", str(plan), "--master", "--expect-workers", "2",
+            "--users", str(users), "--master-port", port, *master_args,
+        )  # fmt: skip
+        worker = ["-m", "emulator", "load", str(plan), "--worker", "--master-port", port]
+        workers = [self.start(f"worker{i}", *worker) for i in range(2)]
+        assert self.wait(master, deadline) == 0, self.log(master)
+        for proc in workers:
+            assert self.wait(proc, deadline) == 0, self.log(proc)
+        return master
+
     def log(self, proc: subprocess.Popen) -> str:
         return next(log for p, log in self.started if p is proc).read_text()
 
@@ -101,16 +116,7 @@ def stats_rows(path: Path) -> dict[str, dict[str, str]]:
 
 def test_a_master_and_two_workers_send_exactly_the_planned_events(consumer, processes, tmp_path):
     plan = consumer.plan(tmp_path, ITEMS)
-    port, deadline = str(free_port()), time.monotonic() + DEADLINE
-    master = processes.start(
-        "master", "-m", "emulator", "load", str(plan), "--master", "--expect-workers", "2",
-        "--users", "6", "--master-port", port, "--csv", "stats/run", "--locust=--only-summary",
-    )  # fmt: skip
-    worker = ["-m", "emulator", "load", str(plan), "--worker", "--master-port", port]
-    workers = [processes.start(f"worker{i}", *worker) for i in range(2)]
-    assert processes.wait(master, deadline) == 0, processes.log(master)
-    for worker in workers:
-        assert processes.wait(worker, deadline) == 0, processes.log(worker)
+    master = processes.cluster(plan, 6, "--csv", "stats/run", "--locust=--only-summary")
 
     assert consumer.refused == []
     expected = planned_keys(plan)
@@ -237,16 +243,7 @@ def test_a_scenario_split_by_coupon_between_two_workers_delivers_each_event_once
     plan = tmp_path / "split.yaml"
     plan.write_text(json.dumps(document))
     consumer.settings = config.parse({"vendors": vendors})
-    port, deadline = str(free_port()), time.monotonic() + DEADLINE
-    master = processes.start(
-        "master", "-m", "emulator", "load", str(plan), "--master", "--expect-workers", "2",
-        "--users", "4", "--master-port", port, "--locust=--only-summary",
-    )  # fmt: skip
-    worker = ["-m", "emulator", "load", str(plan), "--worker", "--master-port", port]
-    workers = [processes.start(f"worker{i}", *worker) for i in range(2)]
-    assert processes.wait(master, deadline) == 0, processes.log(master)
-    for proc in workers:
-        assert processes.wait(proc, deadline) == 0, processes.log(proc)
+    master = processes.cluster(plan, 4, "--locust=--only-summary")
 
     assert consumer.refused == []
     events = list(load_plan(str(plan)).events)
@@ -296,15 +293,6 @@ def test_a_large_plan_is_sent_as_it_is_planned_until_the_run_time_ends(
 
 def test_a_worker_whose_share_is_empty_finishes_at_once(consumer, processes, tmp_path):
     plan = consumer.plan(tmp_path, [("komo", "CouponIssued", 1)])  # one coupon, two workers
-    port, deadline = str(free_port()), time.monotonic() + DEADLINE
-    master = processes.start(
-        "master", "-m", "emulator", "load", str(plan), "--master", "--expect-workers", "2",
-        "--users", "2", "--master-port", port,
-    )  # fmt: skip
-    worker = ["-m", "emulator", "load", str(plan), "--worker", "--master-port", port]
-    workers = [processes.start(f"worker{i}", *worker) for i in range(2)]
-    assert processes.wait(master, deadline) == 0, processes.log(master)
-    for proc in workers:
-        assert processes.wait(proc, deadline) == 0, processes.log(proc)
+    master = processes.cluster(plan, 2)
     assert Counter(consumer.keys) == Counter(planned_keys(plan))
     assert "sent 1 of 1 requests (1 of 1 events), 0 failed" in processes.log(master)
