@@ -37,3 +37,6 @@ def test_a_large_run_shows_its_planning_while_it_goes_on(serve):
     later = served.wait_for(path, lambda r: r["plan"]["planned"] > first, timeout=60)
     assert later["plan"]["planning"] is True
     assert later["plan"]["planned"] <= later["progress"]["total"]
+    status, _, page = served.request("GET", f"/runs/{accepted['run']['id']}")
+    assert status == 200
+    assert "so far, still planning" in page.decode()  # the run page says the total will grow

@@ -32,11 +32,12 @@ def test_a_delivery_held_by_a_failed_verification_get_has_0_attempts_and_so_has_
     assert status == 200
     text = page.decode()
     assert '<span id="attempt-count">0</span>' in text
-    assert "1 requests logged" in text
+    assert "1 request logged" in text
     status, _, page = service.request("GET", f"/runs/{run['id']}")
     assert status == 200
     assert 'data-count="failed"><strong>1<' in page.decode()
     assert 'data-count="requests"><strong>1<' in page.decode()
+    assert "1 delivery, 0 attempts; started" in page.decode()
 
 
 def test_an_unknown_run_page_is_404(service):
