@@ -14,6 +14,9 @@ from emulator.core.vendor import RetryRule, match_rule
 # A delivery's states, as the outbox stores them.
 PENDING, DELIVERED, FAILED, EXHAUSTED = "pending", "delivered", "failed", "exhausted"
 FINAL = (DELIVERED, FAILED, EXHAUSTED)
+# An attempt row's outcome when its request is sent again at once, within the same try (a Digest
+# challenge answered, a kept-alive connection found closed before any byte of the answer).
+RESENT = "resent"
 
 
 @dataclass(frozen=True)

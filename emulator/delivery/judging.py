@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core import policy
-from emulator.core.policy import DELIVERED, EXHAUSTED, FAILED, PENDING
+from emulator.core.policy import DELIVERED, EXHAUSTED, FAILED, PENDING, RESENT
 from emulator.delivery import injected
 from emulator.delivery.endpoint import AuthExchange, Endpoint
 from emulator.delivery.http11 import Response
@@ -149,10 +149,10 @@ def interim(
     (number 0) moves no delivery."""
     delivery = exchange.delivery
     if exchange.kind != DELIVERY:
-        return attempt_row(exchange, response, error, PENDING, 0), None
+        return attempt_row(exchange, response, error, RESENT, 0), None
     delivery.attempts += 1
     status = None if response is None else response.status
-    attempt = attempt_row(exchange, response, error, PENDING, delivery.attempts)
+    attempt = attempt_row(exchange, response, error, RESENT, delivery.attempts)
     update = Update(
         delivery.id, PENDING, delivery.attempts, dict(delivery.retry_counts), delivery.due_at,
         status, error,

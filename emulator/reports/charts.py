@@ -17,10 +17,11 @@ from html import escape
 
 # An attempt's outcome as charts and badges name it: "pending" on an attempt means a retry was
 # scheduled after it, so it is shown as "retrying".
-OUTCOMES = ("delivered", "retrying", "verified", "pending", "failed", "exhausted")
+OUTCOMES = ("delivered", "retrying", "resent", "verified", "pending", "failed", "exhausted")
 OUTCOME_COLOURS = {
     "delivered": "#2f9e5b",
     "retrying": "#e0a526",
+    "resent": "#c7b26f",
     "verified": "#6f8fc7",
     "pending": "#b9bfcc",
     "failed": "#d64545",

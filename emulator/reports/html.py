@@ -35,7 +35,7 @@ p.reproduce code { background: #1d2330; color: #f6f7fa; padding: .2rem .4rem; bo
 figure.chart { margin: .8rem 0; } svg.chart { max-width: 100%; height: auto; }
 .badge { padding: 0 .4rem; border-radius: .3rem; font-size: 12px; }
 .badge.delivered { background: #d9f2df; } .badge.failed, .badge.exhausted { background: #f8d7d7; }
-.badge.pending { background: #eceef3; } .badge.retrying { background: #fdf0c4; }
+.badge.pending { background: #eceef3; } .badge.retrying { background: #fdf0c4; } .badge.resent { background: #f3ecd4; }
 .badge.verified { background: #dbe8fb; }
 table.list { border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; }
 table.list th, table.list td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #eceef3;

@@ -136,8 +136,10 @@ ATTEMPT = _object(
     response_body=nullable({"type": "string"}),
     error=nullable({"type": "string"}),
     outcome={
-        "enum": [*STATUSES, "verified"],
-        "description": "pending: a retry was scheduled; verified: the verification GET was answered 200",
+        "enum": [*STATUSES, "verified", "resent"],
+        "description": "pending: a retry was scheduled; resent: sent again at once, in the same "
+        "try (a Digest challenge answered, a closed kept-alive connection); verified: the "
+        "verification GET was answered 200",
     },
 )  # fmt: skip
 DELIVERY_DETAIL = _object(

@@ -144,7 +144,7 @@ def test_a_wrong_secret_is_refused_and_the_profile_decides_what_follows(
     assert row["last_status"] == 401
 
 
-def test_rebilly_digest_answers_the_challenge_and_reuses_the_nonce(httpserver, deliver):
+def test_rebilly_digest_answers_the_challenge_and_reuses_the_nonce(httpserver, deliver, rows):
     httpserver.expect_request("/hooks").respond_with_handler(_digest_consumer("hooks", SECRET))
     raw = {"vendors": {"rebilly": {"target": httpserver.url_for("/hooks"),
                                    "auth": {"type": "digest", "username": "hooks", "password": SECRET}}}}  # fmt: skip
@@ -153,6 +153,9 @@ def test_rebilly_digest_answers_the_challenge_and_reuses_the_nonce(httpserver, d
     statuses = [resp.status_code for _, resp in httpserver.log]
     assert statuses.count(401) == 1  # one challenge, then the nonce is reused with a rising nc
     assert statuses.count(200) == 6
+    # The challenge's round trip is logged as what it was: sent again at once, not a retry.
+    logged = [(a["status"], a["outcome"]) for row in rows(result) for a in row["attempts"]]
+    assert sorted(logged) == [(200, DELIVERED)] * 6 + [(401, "resent")]
 
 
 def test_rebilly_digest_with_a_wrong_password_is_refused(httpserver, deliver):
