@@ -78,6 +78,17 @@ class Run:
             raise CaseSkipped(f"{evidence}; the rest {NO_PROBE}")
         return self.probe
 
+    def expect_taken(
+        self, body: Mapping[str, Any], ex: Exchange, sent: str, applied: str | None = None
+    ) -> str:
+        """The verdict of a request that must be accepted (``sent`` names it) and, when a probe
+        can tell, applied exactly once (``applied`` names it there; ``sent`` if not given)."""
+        self.expect_success(ex, sent)
+        if self.probe is None:
+            return f"answered {ex.status} (no probe: whether it was applied is not checked)"
+        self.expect_applied(body, ex, sent if applied is None else applied)
+        return f"answered {ex.status}; applied once"
+
     def expect_applied(self, body: Mapping[str, Any], ex: Exchange, what: str) -> None:
         """Every event of ``body`` applied exactly once, and each coupon holding its last event."""
         probe = self.require_probe("accepted")
@@ -153,12 +164,7 @@ def accepts(run: Run, variant: str) -> str:
     elif variant == "ignores-unknown-fields":
         body = bodies.with_unknown_fields(body)
     what = f"a valid {et.name} with {VARIANTS[variant]}"
-    ex = run.send(encode(body))
-    run.expect_success(ex, what)
-    if run.probe is None:
-        return f"answered {ex.status} (no probe: whether it was applied is not checked)"
-    run.expect_applied(body, ex, what)
-    return f"answered {ex.status}; applied once"
+    return run.expect_taken(body, run.send(encode(body)), what)
 
 
 # --- per vendor --------------------------------------------------------------------------------
