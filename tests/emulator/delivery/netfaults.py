@@ -212,7 +212,7 @@ def make_pki(folder: Path) -> dict[str, Path]:
     return {p.stem + p.suffix: p for p in folder.iterdir()}
 
 
-class TlsConsumer:
+class TlsConsumer(_Listener):
     """An https consumer answering 200 to every request; ``client_ca`` set: mutual TLS, a client
     certificate signed by it is required. ``peers`` holds each client certificate's subject CN."""
 
@@ -225,28 +225,13 @@ class TlsConsumer:
         self.peers: list[str | None] = []
         self.requests = 0
         self.handshake_errors: list[str] = []
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self._server.settimeout(0.2)
-        self.port = self._server.getsockname()[1]
-        self._stop = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
     def url(self, path: str = "/hooks") -> str:
         return f"https://127.0.0.1:{self.port}{path}"
 
-    def close(self) -> None:
-        self._stop.set()
-        self._server.close()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                sock, _ = self._server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+    def _on_accept(self, sock: socket.socket) -> None:
+        threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
 
     def _serve(self, raw: socket.socket) -> None:
         raw.settimeout(10)
