@@ -34,7 +34,6 @@ class Progress:
     attempts: int = 0
     retries: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
-    started: float = field(default_factory=time.perf_counter)
     # vendor -> the state of its circuit breaker, once it has tripped (e.g. "suspended after ...")
     breakers: dict[str, str] = field(default_factory=dict)
 

@@ -115,10 +115,6 @@ def latency(points: Sequence[Point], bins: int = 24) -> str:
     top = max(durations[min(len(durations) - 1, math.ceil(len(durations) * 0.99) - 1)], 1e-3)
     width = top / bins
     counts = Counter((p.vendor, min(int(p.duration_ms / width), bins - 1)) for p in points)
-    per_bin = Counter()
-    for (_, b), n in counts.items():
-        per_bin[b] += n
-    peak = max(per_bin.values())
     plot_h, plot_w = 150, WIDTH - LEFT - RIGHT
     height = TOP + plot_h + 48
     base = TOP + plot_h
@@ -135,7 +131,7 @@ def latency(points: Sequence[Point], bins: int = 24) -> str:
         last = "+" if b == bins - 1 else ""
         return f"{escape(vendor)} {b * width:.1f}-{(b + 1) * width:.1f}{last} ms: {n}"
 
-    parts += _stacked_bars(series, bins, peak, plot_h, bar_w, 0.5, bar_title)
+    parts += _stacked_bars(series, bins, plot_h, bar_w, 0.5, bar_title)
     for frac in (0, 0.25, 0.5, 0.75, 1):
         x = LEFT + frac * plot_w
         parts.append(
@@ -158,10 +154,6 @@ def attempts_per_delivery(tally: Mapping[tuple[int, str], int]) -> str:
         s for s in ("delivered", "pending", "failed", "exhausted") if any(k[1] == s for k in tally)
     ]
     statuses += sorted({s for _, s in tally} - set(statuses))
-    per_count = Counter()
-    for (n, _), k in tally.items():
-        per_count[n] += k
-    peak = max(per_count.values())
     plot_h, plot_w = 120, WIDTH - LEFT - RIGHT
     height = TOP + plot_h + 48
     base = TOP + plot_h
@@ -179,7 +171,7 @@ def attempts_per_delivery(tally: Mapping[tuple[int, str], int]) -> str:
         for status in statuses
     ]
     parts += _stacked_bars(
-        series, slots, peak, plot_h, bar_w, 2,
+        series, slots, plot_h, bar_w, 2,
         lambda status, n, k: f"{k} {escape(status)} with {n} attempts",
     )  # fmt: skip
     for n in range(slots):
@@ -195,16 +187,19 @@ def attempts_per_delivery(tally: Mapping[tuple[int, str], int]) -> str:
 def _stacked_bars(
     series: Sequence[tuple[str, str, Mapping[int, int]]],
     slots: int,
-    peak: int,
     plot_h: float,
     bar_w: float,
     pad: float,
     title: Callable[[str, int, int], str],
 ) -> list[str]:
     """Bars stacked per slot, one ``<g class="series">`` per (name, colour, {slot: count}), drawn
-    bottom up in the order given, scaled so ``peak`` fills the plot; then the base line and the
-    peak's label. ``title(name, slot, count)`` is each bar's tooltip (already escaped)."""
+    bottom up in the order given, scaled so the tallest stack fills the plot; then the base line
+    and that stack's count. ``title(name, slot, count)`` is each bar's tooltip (already escaped)."""
     base = TOP + plot_h
+    totals: Counter[int] = Counter()
+    for _, _, counts in series:
+        totals.update(counts)
+    peak = max(totals.values())
     parts: list[str] = []
     stacked: Counter[int] = Counter()
     for name, colour, counts in series:
