@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from emulator.cli import payload_options
+from emulator.cli import files, payload_options
 from emulator.cli.progress import Display, delivery_step
 from emulator.core import catalogue
 from emulator.core import overrides as payload_overrides
@@ -111,25 +111,6 @@ def summarise(outbox: Outbox, result: RunResult, elapsed: float, db: str, stream
         print(f"  unfinished: coupon-emulator resume --db {db}", file=stream)
 
 
-def check_report(path: str | None, flag: str = "--report") -> None:
-    """Refuse a report path that cannot be written, before anything is sent."""
-    if not path:
-        return
-    target = Path(path)
-    existed = target.exists()
-    try:
-        with open(target, "a", encoding="utf-8"):
-            pass
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise UsageError(
-            f"{flag} {path}: cannot write this file ({reason}); pass a path in an existing, "
-            "writable directory"
-        ) from None
-    if not existed:
-        target.unlink(missing_ok=True)
-
-
 def write_report(outbox: Outbox, result: RunResult, elapsed: float, path: str) -> None:
     report = {
         "run": result.run_id,
@@ -140,10 +121,7 @@ def write_report(outbox: Outbox, result: RunResult, elapsed: float, path: str) -
         "ok": result.ok,
         "deliveries": outbox.deliveries(result.run_id),
     }
-    try:
-        Path(path).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--report {path}: cannot write the report ({exc})") from None
+    files.write(path, json.dumps(report, indent=1) + "\n", "--report")
 
 
 def write_html(outbox: Outbox, result: RunResult, elapsed: float, path: str) -> None:
@@ -156,16 +134,13 @@ def write_html(outbox: Outbox, result: RunResult, elapsed: float, path: str) -> 
         "db": outbox.path, "elapsed_s": round(elapsed, 3),
     }  # fmt: skip
     page = run_page.document(run, outbox.deliveries(result.run_id))
-    try:
-        Path(path).write_text(page, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--html {path}: cannot write the report ({exc})") from None
+    files.write(path, page, "--html")
 
 
 def check_reports(args: Any) -> None:
     """Refuse ``--report`` and ``--html`` paths that cannot be written, before anything is sent."""
-    check_report(args.report)
-    check_report(getattr(args, "html", None), "--html")
+    files.check_writable(args.report, "--report")
+    files.check_writable(getattr(args, "html", None), "--html")
 
 
 def _finish(

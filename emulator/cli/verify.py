@@ -14,12 +14,11 @@ import sys
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from contracts.defaults import DEFAULT_FUZZ, DEFAULT_SETTLE
-from emulator.cli import argtypes
+from emulator.cli import argtypes, files
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
 
@@ -269,14 +268,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _write(path: str | None, data: bytes, flag: str) -> None:
-    if path is None:
-        return
-    from emulator.core.errors import UsageError
-
-    try:
-        Path(path).write_bytes(data)
-    except OSError as exc:
-        raise UsageError(f"{flag} {path}: cannot write the report: {exc.strerror or exc}") from None
+    if path is not None:
+        files.write(path, data, flag)
 
 
 def _store(db: str, as_json: dict[str, Any]) -> None:
