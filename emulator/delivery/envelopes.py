@@ -26,8 +26,9 @@ def envelopes(
 ) -> Iterator[NewDelivery]:
     """Request bodies in plan order; fabric packs up to ``batch_size`` events of one type together.
 
-    A batch leaves when full, when the plan moves on past ``batch_size`` events of other types, or
-    at the end, and is due when its last event is.
+    A batch leaves when full, when the plan moves on past ``batch_size`` events of other types, at
+    the end of a block of an event list (``PlannedEvent.block_end``), or at the end, and is due
+    when its last event is.
     """
     scale = float(settings.time_scale)
     buffers: dict[tuple[str, str], list[PlannedEvent]] = {}
@@ -41,15 +42,25 @@ def envelopes(
         size = max(int(getattr(target, "batch_size", 1) or 1), 1)
         if size == 1 or event.raw_body is not None or event.auth is not None:
             yield _delivery([event], start, scale)
-            continue
-        key = (event.vendor, event.event_type)
-        buffer = buffers.setdefault(key, [])
-        buffer.append(event)
-        if len(buffer) >= size:
-            yield _delivery(buffers.pop(key), start, scale)
+        else:
+            key = (event.vendor, event.event_type)
+            buffer = buffers.setdefault(key, [])
+            buffer.append(event)
+            if len(buffer) >= size:
+                yield _delivery(buffers.pop(key), start, scale)
+        if event.block_end:
+            yield from _flushed(buffers, start, scale)
+    yield from _flushed(buffers, start, scale)
+
+
+def _flushed(
+    buffers: dict[tuple[str, str], list[PlannedEvent]], start: float, scale: float
+) -> Iterator[NewDelivery]:
+    """The batches still filling, oldest first; ``buffers`` left empty."""
     for events in buffers.values():
         if events:
             yield _delivery(events, start, scale)
+    buffers.clear()
 
 
 @functools.cache

@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from emulator.core.errors import UsageError
-from emulator.core.plan import PlannedEvent
-from emulator.delivery import feed
+from emulator.core.plan import Parts, PlannedEvent
+from emulator.delivery import feed, planners
 from emulator.delivery.clock import SYSTEM, Clock
 from emulator.delivery.dispatcher import DEFAULT_WORKERS, Dispatcher, Progress
 from emulator.delivery.envelopes import ENQUEUE_CHUNK, chunks, digested, envelopes, fold
@@ -251,17 +251,22 @@ def run_plan(
     on_progress: Callable[[Progress], None] | None = None,
     stopper: Stopper | None = None,
     clock: Clock = SYSTEM,
+    parts: Parts | None = None,
 ) -> RunResult:
     """Store and deliver every planned event; return when each delivery is final (or stopped).
 
     With ``identity`` the plan is stored as delivery goes on (and ``resume`` can re-derive what
     a kill left unstored); without, it is stored whole first. ``clock`` times due dates, retries
-    and deadlines; tests pass a ``VirtualClock``.
+    and deadlines; tests pass a ``VirtualClock``. ``parts``: the same plan in parts, which a
+    planning child spreads over the cores it may use (``planners``).
     """
     planner = None
     if identity is not None and feed.usable():
         # Forked first, while no thread of ours runs yet (the leases' heartbeat is one).
-        deliveries = envelopes(planned, settings, identity.start)
+        if parts is not None and planners.count(parts) > 1:
+            deliveries = planners.deliveries(parts, settings, identity.start, planners.count(parts))
+        else:
+            deliveries = envelopes(planned, settings, identity.start)
         planner = feed.Feed(deliveries)
     try:
         leases = Leases(outbox)

@@ -24,10 +24,18 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from emulator.core.errors import ConfigError, UsageError
-from emulator.core.plan import PlannedEvent, Share, builder_extras, check_share, simple_plan
+from emulator.core.plan import (
+    Parts,
+    PlannedEvent,
+    Share,
+    builder_extras,
+    check_share,
+    simple_parts,
+    simple_plan,
+)
 from emulator.readers import bounds, config, layering
 from emulator.readers.layering import Layers, settings
 
@@ -43,6 +51,7 @@ INLINE = "request:yaml"
 EMPTY, layers, parse_target_flag = layering.EMPTY, layering.layers, layering.parse_target_flag
 settings_file = layering.settings_file
 NO_LAYERS = Layers()  # the document's own settings over the vendors' defaults, nothing above
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -234,6 +243,8 @@ class Plan:
     start: datetime | None = None  # the instant events are dated from (unless a scenario's own)
     expected: int | None = None  # events it plans: exactly, or on average unless ``exact``
     exact: bool = False
+    # An event list's plan again, in parts that processes can plan at once; None for a scenario.
+    parts: Parts | None = None
 
 
 def plan(
@@ -271,6 +282,7 @@ def plan(
         document.text,
         start,
         *expected_events(loaded.scenario or loaded.events),
+        _parts(loaded, merged, chosen, start, share),
     )
 
 
@@ -325,7 +337,18 @@ def _events(
     return simple_plan(loaded.events.items, seed, start, settings.links_base, extras, share)
 
 
-def _lazy(make: Callable[[], Iterator[PlannedEvent]]) -> Iterator[PlannedEvent]:
+def _parts(
+    loaded: Loaded, settings: config.Settings, seed: int, start: datetime, share: Share
+) -> Parts | None:
+    if loaded.events is None:
+        return None
+    extras = builder_extras(settings)
+    items = list(loaded.events.items)
+    parts = simple_parts(items, seed, start, settings.links_base, extras, share)
+    return Parts(parts.blocks, lambda part: _lazy(lambda: parts.plan(part)))
+
+
+def _lazy(make: Callable[[], Iterator[T]]) -> Iterator[T]:
     # Even setting the planner up waits for the first event asked for (the service's worker).
     try:
         yield from make()
