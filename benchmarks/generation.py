@@ -40,7 +40,7 @@ def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
 def ours(scenario: str, events: int | None, jobs: int | None) -> dict[str, Any]:
     from emulator.cli.scenario_commands import jobs_for, line, no_cyclic_gc, write
     from emulator.core.plan import builder_extras
-    from emulator.readers import planning
+    from emulator.readers import forked, planning
     from emulator.readers.loader import load_scenario as load
 
     loaded = load(scenario)
@@ -57,7 +57,7 @@ def ours(scenario: str, events: int | None, jobs: int | None) -> dict[str, Any]:
         count = write(itertools.islice(texts, events) if events else texts, sink)
         texts.close()  # joins the workers, so their peak RSS is counted
     seconds = time.perf_counter() - started
-    workers = len(planning.groups(loaded.scenario, jobs)) if jobs > 1 and planning.can_fork() else 0
+    workers = len(planning.groups(loaded.scenario, jobs)) if jobs > 1 and forked.available() else 0
     parent, child = peak_rss_mb(), peak_rss_mb(resource.RUSAGE_CHILDREN) if workers else 0.0
     # RSS counts the pages a forked worker shares with its parent in both: the sum is a ceiling.
     return {"events": count, "seconds": seconds, "rss_mb": parent + workers * child,

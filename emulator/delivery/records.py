@@ -22,6 +22,11 @@ class NewDelivery:
     label: str = ""
     events: int = 1  # planned events it carries (a batch: several); counted, not stored
 
+    def row(self) -> tuple:
+        """Its fields in order, ``NewDelivery(*row)`` again: what crosses a pipe (``marshal``)."""
+        return (self.vendor, self.event_type, self.coupon_key, self.dedupe_keys, self.body,
+                self.due_at, self.label, self.events)  # fmt: skip
+
 
 @dataclass
 class Delivery:
