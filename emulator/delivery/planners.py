@@ -5,8 +5,8 @@ two blocks (``core.plan.BLOCK``): so process ``b % count`` can plan block ``b`` 
 requests (``envelopes``), and the blocks read back a process at a time, in turn, are the
 deliveries one process makes of the plan, byte for byte. What reads them keeps the digest and
 feeds the outbox as before (``emulator.delivery.feed``). The processes are forked
-(``emulator.readers.forked``) on the first delivery asked for, by a process running no other
-thread (the run's planning child); a full pipe holds a planner back.
+(``emulator.readers.forked``) on the first delivery asked for (in a run, by its planning child);
+a full pipe holds a planner back.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def deliveries(parts: Parts, settings: Any, start: float, processes: int) -> Ite
     Forks on the first delivery asked for; a process that cannot fork (or ``processes`` 1) plans
     them itself. Closing the iterator early ends the planners.
     """
-    if processes < 2 or not forked.usable():
+    # Planners only plan (no lock another thread may hold): forking beside threads is safe.
+    if processes < 2 or not forked.available():
         for block in parts.plan((0, 1)):
             yield from envelopes(block, settings, start)
         return

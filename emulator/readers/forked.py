@@ -72,7 +72,8 @@ def workers(tasks: Sequence[Task]) -> Iterator[list[Iterator[Any]]]:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)  # nothing of a worker's is left to clean up
-            os.waitpid(pid, 0)
+            with contextlib.suppress(ChildProcessError):  # reaped already
+                os.waitpid(pid, 0)
 
 
 def _messages(receive: Any) -> Iterator[Any]:

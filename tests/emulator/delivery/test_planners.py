@@ -47,7 +47,11 @@ def settings(batch_size: int = 30):
 def test_the_planners_make_the_requests_one_process_makes(processes, batch_size):
     s = settings(batch_size)
     here = list(envelopes(simple_plan(ITEMS, 4, START), s, 10.0))
-    there = list(planners.deliveries(simple_parts(ITEMS, 4, START), s, 10.0, processes))
+    got = planners.deliveries(simple_parts(ITEMS, 4, START), s, 10.0, processes)
+    there = [next(got)]
+    assert no_children_left() == (processes == 1)  # the planners are processes of their own
+    there += got
+    assert no_children_left()
     assert len(there) == len(here) > 100
     assert there == here  # every field: keys, bytes, due times, labels, events per request
 
