@@ -263,8 +263,9 @@ def run_plan(
     planner = None
     if identity is not None and feed.usable():
         # Forked first, while no thread of ours runs yet (the leases' heartbeat is one).
-        if parts is not None and planners.count(parts) > 1:
-            deliveries = planners.deliveries(parts, settings, identity.start, planners.count(parts))
+        processes = planners.count(parts) if parts is not None else 1
+        if parts is not None and processes > 1:
+            deliveries = planners.deliveries(parts, settings, identity.start, processes)
         else:
             deliveries = envelopes(planned, settings, identity.start)
         planner = feed.Feed(deliveries)
