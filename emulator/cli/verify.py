@@ -218,6 +218,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 f"--probe {args.probe!r}: expected an http:// URL, the base of the consumer's "
                 f"probe routes, e.g. http://127.0.0.1:9000/hooks/probe"
             )
+    for path, flag in ((args.junit, "--junit"), (args.json, "--json"), (args.ctrf, "--ctrf"),
+                       (args.html, "--html")):  # fmt: skip
+        files.check_writable(path, flag)  # before a case runs, not after all of them
     selected = cases.select(cases.build(vendors), args.case)
     seed = args.seed if args.seed is not None else secrets.randbelow(10**6)
     extra: list[str] = []

@@ -158,3 +158,24 @@ def test_db_keeps_the_latest_results_and_refuses_a_file_that_is_not_a_database(
     assert code == 2
     assert f"--db {text}: cannot store the results" in err
     assert text.read_text().startswith("not a database")
+
+
+@pytest.mark.parametrize("flag", ["--junit", "--json", "--ctrf", "--html"])
+def test_a_report_that_cannot_be_written_is_refused_before_any_case_runs(tmp_path, capsys, flag):
+    """Not after every case has run (minutes against a slow consumer): at once, exit 2, naming
+    the option, and no consumer request."""
+    requests = []
+
+    def counting(environ, start_response):
+        requests.append(environ["PATH_INFO"])
+        return broken_consumer(environ, start_response)
+
+    with serve_wsgi(counting) as base:
+        code = main(["verify", "--consumer", f"{base}/hooks", "--vendor", "komo",
+                     flag, str(tmp_path / "no-such-folder" / "report")])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert f"{flag} {tmp_path / 'no-such-folder' / 'report'}: cannot write this file" in err
+    assert "cases for" not in out  # nothing was started
+    assert requests == []
+    assert not (tmp_path / "no-such-folder").exists()
