@@ -335,7 +335,12 @@ def rest_of_plan(driver: Driver, run: Mapping[str, Any]) -> Iterator[list[Delive
     identity = PlanIdentity(**run["plan"])
     plan = loader.replan(identity.source, identity.text, run["settings"], seed=identity.seed,
                          start=identity.instant)  # fmt: skip
-    deliveries = envelopes(plan.events, plan.settings, identity.start)
+    if plan.parts is not None and planners.count(plan.parts) > 1:  # an event list's blocks
+        deliveries = planners.deliveries(
+            plan.parts, plan.settings, identity.start, planners.count(plan.parts)
+        )
+    else:
+        deliveries = envelopes(plan.events, plan.settings, identity.start)
     digest = hashlib.sha256()
     stored = run["planned"]
     for d in itertools.islice(deliveries, stored):
