@@ -79,10 +79,18 @@ def ulid(rng: random.Random, at: datetime) -> str:
 
 def randint(rng: random.Random, low: int, high: int) -> int:
     """``rng.randint(low, high)``: the same single draw, without ``randrange``'s argument checks
-    (a few draws a field of every body make them count)."""
-    if high < low:
+    and ``_randbelow``'s call (a few draws a field of every body make them count)."""
+    n = high - low + 1
+    if n <= 0:
         return rng.randint(low, high)  # raises as randint does
-    return low + rng._randbelow(high - low + 1)  # type: ignore[attr-defined]
+    if type(rng) is not random.Random:  # a subclass may draw its own way
+        return low + rng._randbelow(n)  # type: ignore[attr-defined]
+    # Random._randbelow written out, as in ``choice``.
+    bits, k = rng.getrandbits, n.bit_length()
+    r = bits(k)
+    while r >= n:
+        r = bits(k)
+    return low + r
 
 
 def choice(rng: random.Random, seq: Sequence[T]) -> T:
@@ -156,6 +164,12 @@ def epoch_seconds(at: datetime) -> int:
 def epoch_millis(at: datetime) -> int:
     """Milliseconds since the Unix epoch."""
     return int(at.timestamp() * 1000)
+
+
+@_per_instant
+def whole_second(at: datetime) -> datetime:
+    """``at`` without its microseconds (one object for every event of one instant)."""
+    return at.replace(microsecond=0)
 
 
 def earlier(at: datetime, rng: random.Random, max_days: int) -> datetime:
