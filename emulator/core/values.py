@@ -55,13 +55,14 @@ def uuid4(rng: random.Random) -> str:
 
     ``str(uuid.UUID(int=rng.getrandbits(128), version=4))`` without making the UUID object.
     """
-    h = f"{rng.getrandbits(128) & _UUID_KEEP | _UUID_SET:032x}"
+    # The 32 hex digits; bytes.hex writes them faster than a "032x" format does.
+    h = (rng.getrandbits(128) & _UUID_KEEP | _UUID_SET).to_bytes(16, "big").hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def object_id(rng: random.Random, at: datetime) -> str:
     """A 24-hex MongoDB ObjectId: 4 bytes of creation time, then 8 random bytes (fabric's ids)."""
-    return f"{_object_id_time(at)}{rng.getrandbits(64):016x}"
+    return _object_id_time(at) + rng.getrandbits(64).to_bytes(8, "big").hex()  # 16 hex digits
 
 
 @_per_instant
