@@ -1,10 +1,12 @@
 """``make`` and ``evolve``: construction and ``dataclasses.replace`` for the plain frozen records of
-planning, a few times faster.
+planning, faster where a record has many fields.
 
 Planning makes a coupon record and changes it once or twice an event; a frozen dataclass's generated
 ``__init__`` stores each field with its own ``object.__setattr__`` call, which costs more than
 building the body. A record whose ``__init__`` only stores its fields gets its ``__dict__`` filled in
 one step instead; the record equals (``==``, ``hash``, ``repr``, ``__dict__``) what the class makes.
+That pays off for a record with many fields (a coupon with a dozen defaults: about twice as fast);
+one whose few fields are all given is as quick to make with its class.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ def _plain(cls: type) -> bool:
     return (
         cls.__dataclass_params__.init  # type: ignore[attr-defined]
         and cls.__new__ is object.__new__
+        # a frozen record's __init__ stores with object.__setattr__; another's with its own
+        and (cls.__dataclass_params__.frozen or cls.__setattr__ is object.__setattr__)  # type: ignore[attr-defined]
         and not hasattr(cls, "__slots__")
         and not hasattr(cls, "__post_init__")
         and len(fields) == len(cls.__dataclass_fields__)  # type: ignore[attr-defined]

@@ -197,7 +197,16 @@ class Listed:
     items: list = field(default_factory=list)
 
 
+@dataclass
+class Shouting:
+    first: str
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value.upper())
+
+
 def test_make_leaves_to_the_class_what_a_dict_fill_would_get_wrong():
+    assert make(Shouting, first="a").first == "A"  # its __setattr__ ran, as __init__ runs it
     _same(make(Slotted, first="a"), Slotted("a"))
     assert not hasattr(make(Slotted, first="a"), "__dict__")
     assert make(Checked, first="a") == Checked("a")
