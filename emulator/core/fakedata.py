@@ -15,14 +15,14 @@ from bisect import bisect
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from itertools import accumulate
 from typing import Any
 
 from faker import Faker
 from faker.generator import Generator
 
-from emulator.core.values import EPOCH, randint
+from emulator.core.values import EPOCH, choice, randint
 
 POOL_SIZE = 4096
 # People are 18 to 80 years old on this date. A pool entry is made once, without any event time, so
@@ -154,18 +154,16 @@ class FakeData:
         return self._pick(rng, "sentence", lambda f: f.sentence(nb_words=8))
 
     def offer(self, rng: random.Random) -> Offer:
-        percent = rng.choice((5, 10, 15, 20, 25, 30, 50))
-        amount = rng.choice((1, 2, 3, 5, 10, 15, 20))
-        product = rng.choice(PRODUCTS)
-        # rng.choice of the four names, only the chosen one written out.
-        name = _OFFER_NAMES[randint(rng, 0, 3)].format(percent, amount, product)
-        return Offer(name=name, percent=percent, amount=amount, product=product)
+        percent = choice(rng, (5, 10, 15, 20, 25, 30, 50))
+        amount = choice(rng, (1, 2, 3, 5, 10, 15, 20))
+        product = choice(rng, PRODUCTS)
+        return _offer(percent, amount, product, randint(rng, 0, 3))  # rng.choice of the names
 
     def menu_item(self, rng: random.Random) -> MenuItem:
-        return rng.choice(_MENU_ITEMS)
+        return choice(rng, _MENU_ITEMS)
 
     def redemption_error(self, rng: random.Random) -> str:
-        return rng.choice(REDEMPTION_ERRORS)
+        return choice(rng, REDEMPTION_ERRORS)
 
 
 _OFFER_NAMES = (
@@ -175,6 +173,12 @@ _OFFER_NAMES = (
     "Buy one {2}, get one free",
 )
 _MENU_ITEMS = tuple(MenuItem(*row) for row in MENU)  # frozen: one of each serves every coupon
+
+
+@cache  # frozen and a function of the draws alone: a few thousand offers serve every coupon
+def _offer(percent: int, amount: int, product: str, form: int) -> Offer:
+    name = _OFFER_NAMES[form].format(percent, amount, product)
+    return Offer(name=name, percent=percent, amount=amount, product=product)
 
 
 def _make_person(f: Generator) -> Person:

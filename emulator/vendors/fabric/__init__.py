@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from emulator.core import values
 from emulator.core.errors import BuildError
-from emulator.core.frozen import evolve
+from emulator.core.frozen import evolve, make
 from emulator.core.vendor import (
     Context,
     DeliveryProfile,
@@ -113,7 +113,8 @@ class Fabric(Vendor):
 
     def new_coupon(self, ctx: Context) -> FabricCoupon:
         coupon_id = values.object_id(ctx.rng, ctx.now)
-        return FabricCoupon(
+        return make(
+            FabricCoupon,
             tenant_id=tenant_id(ctx),
             coupon_id=coupon_id,
             promotion_id=coupon_id,
@@ -123,7 +124,7 @@ class Fabric(Vendor):
     def apply(self, event_type: str, coupon: FabricCoupon, ctx: Context) -> FabricCoupon:
         status = _status(event_type)
         changes: dict[str, Any] = {"last_event": event_type, "status": status}
-        kind = _redemption_kind(event_type)
+        kind = _KINDS[event_type]
         if kind is not None:
             # Lenient: an update or delete of a redemption never created gets one to refer to.
             fresh = (
@@ -137,16 +138,8 @@ class Fabric(Vendor):
                 redemption_kind=kind,
                 redemption_deleted=status == "DELETED",
             )
-        elif event_type.startswith(_COUPON):  # coupon-code events leave the coupon's flags alone
-            action = event_type.removeprefix(_COUPON)
-            if action == "created":
-                changes.update(enabled=True, active=False, deleted=False)
-            elif action == "deleted":
-                changes["deleted"] = True
-            elif action in ("enabled", "disabled"):
-                changes["enabled"] = action == "enabled"
-            elif action in ("activated", "deactivated"):
-                changes["active"] = action == "activated"
+        else:
+            changes.update(_FLAGS[event_type])
         return evolve(coupon, **changes)
 
     def build(self, event_type: str, coupon: FabricCoupon, ctx: Context) -> dict[str, Any]:
@@ -306,11 +299,12 @@ def _drawn_tenant(seed: int) -> str:
 
 
 def _status(event_type: str) -> str:
-    if event_type not in _SUMMARIES:
+    status = _STATUSES.get(event_type)
+    if status is None:
         raise BuildError(
             f"fabric has no event type {event_type!r}; valid types: {', '.join(_SUMMARIES)}"
         )
-    return event_type.rsplit(":", 1)[1].upper()
+    return status
 
 
 def _redemption_kind(event_type: str) -> str | None:
@@ -319,6 +313,29 @@ def _redemption_kind(event_type: str) -> str | None:
     if event_type.startswith(_PROMOTION_REDEMPTION):
         return "promotion"
     return None
+
+
+def _flags(event_type: str) -> dict[str, bool]:
+    """The coupon flags an event type sets; coupon-code and redemption events leave them alone."""
+    if not event_type.startswith(_COUPON):
+        return {}
+    action = event_type.removeprefix(_COUPON)
+    if action == "created":
+        return {"enabled": True, "active": False, "deleted": False}
+    if action == "deleted":
+        return {"deleted": True}
+    if action in ("enabled", "disabled"):
+        return {"enabled": action == "enabled"}
+    if action in ("activated", "deactivated"):
+        return {"active": action == "activated"}
+    return {}
+
+
+# Per event type, worked out once rather than on every event: the ``data.status`` (the name's last
+# part), the redemption kind and the flags it sets.
+_STATUSES = {name: name.rsplit(":", 1)[1].upper() for name in _SUMMARIES}
+_KINDS = {name: _redemption_kind(name) for name in _SUMMARIES}
+_FLAGS = {name: MappingProxyType(_flags(name)) for name in _SUMMARIES}
 
 
 def _code_path(coupon: FabricCoupon) -> str:
@@ -334,4 +351,7 @@ def _coupon_code(ctx: Context) -> str:
         return f"{letters}-{values.code(rng, 3, string.digits)}"
     offer = ctx.fake.offer(rng)
     word = offer.product.upper().replace(" ", "")
-    return f"{word}{offer.percent}-{values.code(rng, 4, string.ascii_uppercase + string.digits)}"
+    return f"{word}{offer.percent}-{values.code(rng, 4, _LETTERS_DIGITS)}"
+
+
+_LETTERS_DIGITS = string.ascii_uppercase + string.digits

@@ -112,12 +112,12 @@ class Komo(Vendor):
             )
         else:
             attributes = {
-                "utm_source": rng.choice(("instagram", "newsletter", "qr-code", "google")),
+                "utm_source": values.choice(rng, ("instagram", "newsletter", "qr-code", "google")),
                 "Preferred store": person.city,
                 "Marketing opt-in": rng.random() < 0.5,
             }
         # Komo documents coupon_code as a Number yet shows a string: emit both shapes.
-        digits = values.code(rng, rng.choice((5, 6, 8)), alphabet="123456789")
+        digits = values.code(rng, values.choice(rng, (5, 6, 8)), alphabet="123456789")
         coupon_code: str | int | None = digits if rng.random() < 0.75 else int(digits)
         if rng.random() < 0.1:
             coupon_code = None

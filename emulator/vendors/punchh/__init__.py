@@ -120,7 +120,7 @@ class Punchh(Vendor):
     def apply(self, event_type: str, coupon: PunchhCoupon, ctx: Context) -> PunchhCoupon:
         if event_type not in _WIRE:
             raise BuildError(f"punchh has no event type {event_type!r}")
-        now = ctx.now.replace(microsecond=0)
+        now = values.whole_second(ctx.now)
         status = _WIRE[event_type][0]
         if event_type in (UNLOCK, DISCOUNT):
             # Issuance makes a fresh, unredeemed coupon of the announced type.

@@ -13,7 +13,7 @@ from typing import Any
 
 from emulator.core import values
 from emulator.core.fakedata import MenuItem
-from emulator.core.frozen import evolve
+from emulator.core.frozen import evolve, make
 from emulator.core.vendor import Context
 from emulator.vendors.punchh.events import SLUG
 from emulator.vendors.punchh.model import MenuLine, PunchhCoupon, PunchhUser, Redeemable
@@ -31,7 +31,7 @@ _CAMPAIGN_LABELS = ("Coupon Mobile", "Dynamic Coupon", "Mass Coupon", "Welcome C
 def new_coupon(ctx: Context) -> PunchhCoupon:
     """A coupon of either type, its terms for both drawn, before issuance picks one."""
     rng = ctx.rng
-    now = ctx.now.replace(microsecond=0)
+    now = values.whole_second(ctx.now)
     slug = _slug(ctx.fake.company(rng))
     # Terms for both coupon types are drawn up front, in a fixed order: the issuance event only
     # picks the type, so the rest of a coupon does not depend on which issuance it goes through.
@@ -39,19 +39,21 @@ def new_coupon(ctx: Context) -> PunchhCoupon:
     # An unlock coupon's redeemable is a dish, and the first line of the receipt it is honored
     # against is that dish, so the redemption never discounts what the guest did not buy.
     dish = ctx.fake.menu_item(rng)
-    return PunchhCoupon(
+    # make: the constructor would store the dozen redemption fields' defaults one by one too.
+    return make(
+        PunchhCoupon,
         business_id=_id(rng, 1, 9_999),
         business_uuid=values.uuid4(rng),
         business_slug=slug,
         coupon_id=_id(rng, 1_000_000, 999_999_999),
-        code=values.code(rng, rng.choice((6, 7, 8, 10))),
+        code=values.code(rng, values.choice(rng, (6, 7, 8, 10))),
         coupon_campaign_id=_id(rng, 1_000, 999_999),
-        campaign_label=rng.choice(_CAMPAIGN_LABELS),
-        coupon_type=rng.choice(("unlock", "discount")),
+        campaign_label=values.choice(rng, _CAMPAIGN_LABELS),
+        coupon_type=values.choice(rng, ("unlock", "discount")),
         redeemable=_redeemable(ctx, dish),
-        flat_discount=rng.choice((1, 2, 2.5, 3, 5)) if flat else 0,
-        percentage_discount=0 if flat else rng.choice((10, 15, 20, 25)),
-        valid_days=rng.choice((7, 10, 14, 30)),
+        flat_discount=values.choice(rng, (1, 2, 2.5, 3, 5)) if flat else 0,
+        percentage_discount=0 if flat else values.choice(rng, (10, 15, 20, 25)),
+        valid_days=values.choice(rng, (7, 10, 14, 30)),
         menu_items=_menu_lines(ctx, dish),
         user=_user(ctx),
         created_at=now,
@@ -82,9 +84,9 @@ def _redeemable(ctx: Context, dish: MenuItem) -> Redeemable:
     return Redeemable(
         redeemable_id=redeemable_id,
         name=dish.name,
-        discount_amount=money(dish.price) if rng.random() < 0.5 else rng.choice((2, 3, 5)),
-        points_required=rng.choice((None, None, 50, 100, 150)),
-        redemption_expiry=rng.choice((None, 30, 60, 120)),
+        discount_amount=money(dish.price) if rng.random() < 0.5 else values.choice(rng, (2, 3, 5)),
+        points_required=values.choice(rng, (None, None, 50, 100, 150)),
+        redemption_expiry=values.choice(rng, (None, 30, 60, 120)),
         loyalty_redemption=rng.random() < 0.2,
         image_url=ctx.link(SLUG, f"redeemables/{redeemable_id}/image.png"),
         created_at=created,
@@ -95,26 +97,32 @@ def _redeemable(ctx: Context, dish: MenuItem) -> Redeemable:
 def _menu_lines(ctx: Context, dish: MenuItem) -> tuple[MenuLine, ...]:
     rng = ctx.rng
     lines = []
-    for serial in range(1, rng.randint(1, 3) + 1):
+    for serial in range(1, values.randint(rng, 1, 3) + 1):
         item = dish if serial == 1 else ctx.fake.menu_item(rng)
-        qty = rng.choice((1, 1, 1, 2, 3))
+        qty = values.choice(rng, (1, 1, 1, 2, 3))
         lines.append(
             MenuLine(
                 item_name=item.name,
                 item_qty=qty,
                 item_amount=money(item.price * qty),
-                # POS codes are opaque digit strings in Punchh's examples ("800", "9501", "152");
-                # ours are fixed per family, item and group so the same dish always has one code.
-                menu_family=str(100 + _stable(item.family) % 900),
-                menu_item_id=str(1000 + _stable(item.name) % 9000),
-                menu_major_group=str(100 + _stable(item.major_group) % 900),
+                **_pos_codes(item.family, item.name, item.major_group),
                 serial_number=str(serial),
             )
         )
     return tuple(lines)
 
 
-@lru_cache(maxsize=1024)  # menu names: a few dozen, on every line of every coupon
+@lru_cache(maxsize=1024)  # menu items: a few dozen, on every line of every coupon
+def _pos_codes(family: str, name: str, major_group: str) -> dict[str, str]:
+    """A menu line's POS codes. They are opaque digit strings in Punchh's examples ("800", "9501",
+    "152"); ours are fixed per family, item and group so the same dish always has one code."""
+    return {
+        "menu_family": str(100 + _stable(family) % 900),
+        "menu_item_id": str(1000 + _stable(name) % 9000),
+        "menu_major_group": str(100 + _stable(major_group) % 900),
+    }
+
+
 def _stable(text: str) -> int:
     """A small number fixed by ``text`` alone (``hash()`` of a str changes per process)."""
     return sum((i + 1) * ord(c) for i, c in enumerate(text))
@@ -128,13 +136,13 @@ def _user(ctx: Context) -> PunchhUser:
         person=person,
         gender=person.gender if person.gender in ("male", "female") else None,
         phone=person.phone if rng.random() < 0.5 else None,
-        preferred_locale=rng.choice((None, "en")),
-        signup_channel=rng.choice(_SIGNUP_CHANNELS),
+        preferred_locale=values.choice(rng, (None, "en")),
+        signup_channel=values.choice(rng, _SIGNUP_CHANNELS),
         external_source_id=values.code(rng, 8, string.digits) if rng.random() < 0.3 else None,
         last_activity_at=values.earlier(ctx.now, rng, 30),
-        membership_level=rng.choice(_LEVELS),
-        points=rng.randint(0, 500),
-        visits=rng.randint(0, 40),
+        membership_level=values.choice(rng, _LEVELS),
+        points=values.randint(rng, 0, 500),
+        visits=values.randint(rng, 0, 40),
         marketing_email=rng.random() < 0.7,
         marketing_pn=rng.random() < 0.7,
         sms=rng.random() < 0.3,
@@ -153,7 +161,7 @@ def redeem(coupon: PunchhCoupon, ctx: Context, now: datetime) -> PunchhCoupon:
         off = gross * coupon.percentage_discount / 100
     amount = money(gross - money(off))
     # The guest paid shortly before the POS processed the redemption, never before issuance.
-    paid = max(coupon.created_at, now - timedelta(seconds=rng.randint(30, 1800)))
+    paid = max(coupon.created_at, now - timedelta(seconds=values.randint(rng, 30, 1800)))
     return evolve(
         coupon,
         status="honored",
@@ -168,5 +176,5 @@ def redeem(coupon: PunchhCoupon, ctx: Context, now: datetime) -> PunchhCoupon:
         location_id=_id(rng, 1_000, 999_999),
         employee_id=values.code(rng, 6, string.digits) if rng.random() < 0.5 else None,
         bar_code=values.code(rng, 11, string.digits) if rng.random() < 0.5 else None,
-        revenue=rng.choice(_REVENUE) if rng.random() < 0.6 else None,
+        revenue=values.choice(rng, _REVENUE) if rng.random() < 0.6 else None,
     )

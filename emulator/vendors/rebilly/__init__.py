@@ -300,7 +300,7 @@ def _check(event_type: str) -> None:
 
 def _now(ctx: Context) -> datetime:
     # Rebilly's timestamps have whole seconds; keep the state in the same precision it is sent in.
-    return ctx.now.replace(microsecond=0)
+    return values.whole_second(ctx.now)
 
 
 def _apply_redemption(
@@ -351,9 +351,9 @@ def _modification(coupon: RebillyCoupon, ctx: Context) -> dict[str, Any]:
     present = [r.type for r in coupon.restrictions]
     missing = [kind for kind in res.RESTRICTION_TYPES if kind not in present]
     if missing and (not present or rng.random() < 0.6):
-        kinds = [*present, rng.choice(missing)]
+        kinds = [*present, values.choice(rng, missing)]
     else:
-        dropped = rng.choice(present)
+        dropped = values.choice(rng, present)
         kinds = [kind for kind in present if kind != dropped]
     kept = {r.type: r for r in coupon.restrictions}
     restrictions = tuple(

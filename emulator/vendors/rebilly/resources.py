@@ -104,7 +104,7 @@ def new_redemption(ctx: Context, now: datetime) -> RebillyRedemption:
     rng = ctx.rng
     extra: tuple[Restriction, ...] = ()
     if rng.random() < 0.25:
-        extra = (Restriction("discounts-per-redemption", quantity=rng.choice((1, 2, 3))),)
+        extra = (Restriction("discounts-per-redemption", quantity=values.choice(rng, (1, 2, 3))),)
     return RebillyRedemption(
         id="cpn_rdm_" + values.ulid(rng, now),
         created_time=now,
@@ -116,14 +116,14 @@ def new_redemption(ctx: Context, now: datetime) -> RebillyRedemption:
 def discount(ctx: Context) -> Discount:
     rng = ctx.rng
     offer = ctx.fake.offer(rng)
-    context = rng.choice(_CONTEXTS)
+    context = values.choice(rng, _CONTEXTS)
     if rng.random() < 0.5:
         return Discount("percent", context, value=offer.percent)
     return Discount(
         "fixed",
         context,
-        amount=round(rng.choice((offer.amount, offer.amount + 0.99, 4.99)), 2),
-        currency=rng.choice(_CURRENCIES),
+        amount=round(values.choice(rng, (offer.amount, offer.amount + 0.99, 4.99)), 2),
+        currency=values.choice(rng, _CURRENCIES),
     )
 
 
@@ -137,14 +137,14 @@ def description(discount: Discount, ctx: Context) -> str:
 def restriction(kind: str, ctx: Context) -> Restriction:
     rng = ctx.rng
     if kind == "minimum-order-amount":
-        return Restriction(kind, amount=rng.choice((10, 20, 25, 50, 100)), currency="USD")
+        return Restriction(kind, amount=values.choice(rng, (10, 20, 25, 50, 100)), currency="USD")
     if kind == "total-redemptions":
-        return Restriction(kind, quantity=rng.choice((100, 500, 1000, 5000)))
-    return Restriction(kind, quantity=rng.choice((1, 1, 2, 3)))
+        return Restriction(kind, quantity=values.choice(rng, (100, 500, 1000, 5000)))
+    return Restriction(kind, quantity=values.choice(rng, (1, 1, 2, 3)))
 
 
 def restrictions(ctx: Context) -> tuple[Restriction, ...]:
-    kinds = ctx.rng.sample(RESTRICTION_TYPES, ctx.rng.choice((0, 1, 1, 2, 3)))
+    kinds = ctx.rng.sample(RESTRICTION_TYPES, values.choice(ctx.rng, (0, 1, 1, 2, 3)))
     return tuple(restriction(kind, ctx) for kind in sorted(kinds, key=RESTRICTION_TYPES.index))
 
 
