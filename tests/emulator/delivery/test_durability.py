@@ -11,6 +11,8 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 
+import pytest
+
 from emulator.core import catalogue
 from emulator.readers import loader
 from tests.emulator.delivery.consumer import Consumer, poll, serving
@@ -98,6 +100,45 @@ def test_kill_9_within_the_first_second_while_the_plan_is_stored(tmp_path):
         assert len(consumer.keys) < len(expected)
         finished_exactly(consumer, db, expected)
         assert run_row(db)[1:] == (len(expected), "done")
+
+
+def live_parents() -> dict[int, int]:
+    """Every live process and its parent, read from /proc."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            if fields[0] != "Z":  # a zombie has ended
+                parents[int(entry)] = int(fields[1])
+    return parents
+
+
+def descendants(pid: int) -> set[int]:
+    """The live processes below ``pid`` (a run's planning child and planners)."""
+    parents = live_parents()
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="planners are forked on Linux")
+def test_kill_9_leaves_no_planning_process_behind(tmp_path):
+    """The planning child and the event list's planners end once the run is gone: nothing keeps
+    planning a run that no one will store."""
+    with serving(Consumer("komo")) as consumer:
+        path = event_list(tmp_path, consumer.url, "komo", "CouponIssued", 400_000)
+        run = start_run(path, tmp_path / "outbox.db")
+        poll(lambda: consumer.requests() > 0, 30, "the first request")
+        below = descendants(run.pid)
+        assert len(below) >= 2  # the planning child, and planners on a machine of 2+ cores
+        kill_9(run)
+        poll(lambda: not (live_parents().keys() & below), 30, "the planning processes to end")
 
 
 def test_kill_9_while_delivering(tmp_path):
