@@ -316,7 +316,7 @@ def _run(args: Any, sink: Mapping[str, Mapping[str, Any]] | None) -> int:
         result = run_plan(
             outbox, plan.settings, plan.settings_raw, plan.events, name=plan.name,
             source=args.file, identity=identity, workers=args.workers, on_progress=line,
-            stopper=stopper, parts=plan.parts,
+            stopper=stopper, parts=plan.parts, spread=plan.spread,
         )  # fmt: skip
         return _finish(outbox, result, started, args, line, stopper)
 

@@ -1,4 +1,4 @@
-"""An event list planned on several processes at once, and read back in plan order.
+"""A plan made on several processes at once, and read back in plan order.
 
 Each block of an event list draws from a random stream of its own, and no batch holds events of
 two blocks (``core.plan.BLOCK``): so process ``b % count`` can plan block ``b`` and make its
@@ -12,10 +12,10 @@ a full pipe holds a planner back.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from emulator.core.plan import Parts, Share
+from emulator.core.plan import Parts, PlannedEvent, Share
 from emulator.delivery.envelopes import envelopes
 from emulator.delivery.records import NewDelivery
 from emulator.readers import forked
@@ -23,13 +23,36 @@ from emulator.readers import forked
 MAX_PLANNERS = 4  # past this, the one reader of their blocks is what limits
 
 
+def cores() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def count(parts: Parts) -> int:
     """How many processes plan ``parts``: one a core this process may use, at most one a block."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_PLANNERS, parts.blocks))
+    return max(1, min(cores(), MAX_PLANNERS, parts.blocks))
+
+
+def planned(
+    events: Iterable[PlannedEvent],
+    settings: Any,
+    start: float,
+    *,
+    parts: Parts | None = None,
+    spread: Callable[[int], Iterator[PlannedEvent]] | None = None,
+) -> Iterator[NewDelivery]:
+    """A plan's deliveries (``envelopes`` of ``events``), planned on the cores this process may
+    use where the plan allows: an event list's blocks by planners (``parts``), a scenario's flows
+    by workers whose events are merged back in plan order (``spread(processes)``). The same
+    deliveries, byte for byte, every way."""
+    if parts is not None and count(parts) > 1:
+        return deliveries(parts, settings, start, count(parts))
+    if spread is not None and cores() > 1:
+        return envelopes(spread(min(cores(), MAX_PLANNERS)), settings, start)
+    return envelopes(events, settings, start)
 
 
 def deliveries(parts: Parts, settings: Any, start: float, processes: int) -> Iterator[NewDelivery]:

@@ -252,22 +252,19 @@ def run_plan(
     stopper: Stopper | None = None,
     clock: Clock = SYSTEM,
     parts: Parts | None = None,
+    spread: Callable[[int], Iterator[PlannedEvent]] | None = None,
 ) -> RunResult:
     """Store and deliver every planned event; return when each delivery is final (or stopped).
 
     With ``identity`` the plan is stored as delivery goes on (and ``resume`` can re-derive what
     a kill left unstored); without, it is stored whole first. ``clock`` times due dates, retries
-    and deadlines; tests pass a ``VirtualClock``. ``parts``: the same plan in parts, which a
-    planning child spreads over the cores it may use (``planners``).
+    and deadlines; tests pass a ``VirtualClock``. ``parts`` or ``spread``: the same plan in a form
+    that the planning child spreads over the cores it may use (``planners.planned``).
     """
     planner = None
     if identity is not None and feed.usable():
         # Forked first, while no thread of ours runs yet (the leases' heartbeat is one).
-        processes = planners.count(parts) if parts is not None else 1
-        if parts is not None and processes > 1:
-            deliveries = planners.deliveries(parts, settings, identity.start, processes)
-        else:
-            deliveries = envelopes(planned, settings, identity.start)
+        deliveries = planners.planned(planned, settings, identity.start, parts=parts, spread=spread)
         planner = feed.Feed(deliveries)
     try:
         leases = Leases(outbox)
@@ -335,12 +332,9 @@ def rest_of_plan(driver: Driver, run: Mapping[str, Any]) -> Iterator[list[Delive
     identity = PlanIdentity(**run["plan"])
     plan = loader.replan(identity.source, identity.text, run["settings"], seed=identity.seed,
                          start=identity.instant)  # fmt: skip
-    if plan.parts is not None and planners.count(plan.parts) > 1:  # an event list's blocks
-        deliveries = planners.deliveries(
-            plan.parts, plan.settings, identity.start, planners.count(plan.parts)
-        )
-    else:
-        deliveries = envelopes(plan.events, plan.settings, identity.start)
+    deliveries = planners.planned(
+        plan.events, plan.settings, identity.start, parts=plan.parts, spread=plan.spread
+    )
     digest = hashlib.sha256()
     stored = run["planned"]
     for d in itertools.islice(deliveries, stored):

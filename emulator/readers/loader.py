@@ -243,8 +243,10 @@ class Plan:
     start: datetime | None = None  # the instant events are dated from (unless a scenario's own)
     expected: int | None = None  # events it plans: exactly, or on average unless ``exact``
     exact: bool = False
-    # An event list's plan again, in parts that processes can plan at once; None for a scenario.
+    # The plan again, in a form that several processes can plan at once (None: one process):
+    # an event list's blocks, or a large scenario's events planned by ``n`` processes.
     parts: Parts | None = None
+    spread: Callable[[int], Iterator[PlannedEvent]] | None = None
 
 
 def plan(
@@ -283,6 +285,7 @@ def plan(
         start,
         *expected_events(loaded.scenario or loaded.events),
         _parts(loaded, merged, chosen, start, share),
+        _spread(loaded, merged, chosen, start, share),
     )
 
 
@@ -346,6 +349,19 @@ def _parts(
     items = list(loaded.events.items)
     parts = simple_parts(items, seed, start, settings.links_base, extras, share)
     return Parts(parts.blocks, lambda part: _lazy(lambda: parts.plan(part)))
+
+
+def _spread(
+    loaded: Loaded, settings: config.Settings, seed: int, start: datetime, share: Share
+) -> Callable[[int], Iterator[PlannedEvent]] | None:
+    from emulator.readers import planning
+
+    scenario = loaded.scenario
+    if scenario is None or share != (0, 1) or scenario.expected_events() < planning.PARALLEL_FROM:
+        return None
+    options = {"seed": seed, "start": scenario.start or start, "links_base": settings.links_base,
+               "extras": builder_extras(settings)}  # fmt: skip
+    return lambda jobs: _lazy(lambda: planning.events(scenario, jobs=jobs, **options))
 
 
 def _lazy(make: Callable[[], Iterator[T]]) -> Iterator[T]:

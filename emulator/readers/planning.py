@@ -1,5 +1,6 @@
-"""Planning on several processes: flows split across workers, their lines merged back by (due,
-flow), which is the order one process gives, so the bytes are the same whatever the job count.
+"""Planning on several processes: flows split across workers, their events (or lines) merged back
+by (due, flow), which is the order one process gives, so the bytes are the same whatever the job
+count. ``plan --jobs`` writes the lines; ``run`` and ``resume`` store the events.
 
 Building bodies is pure Python and takes one core; flows are independent (each draws from its
 own seeds), so a scenario of several flows plans on as many cores as it has flows.
@@ -7,6 +8,7 @@ own seeds), so a scenario of several flows plans on as many cores as it has flow
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -14,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from emulator.core import catalogue
+from emulator.core.plan import PlannedEvent
 from emulator.core.scenario import Scenario, plan
 from emulator.core.vendor import DEFAULT_LINKS_BASE
 from emulator.readers import forked
@@ -55,25 +58,56 @@ def lines(
     """``line(event)`` for every event of the plan, in plan order, planned by up to ``jobs``
     processes; the same lines whatever ``jobs`` is."""
     options = {"seed": seed, "start": start, "links_base": links_base, "extras": extras}
-    split = groups(scenario, jobs) if jobs > 1 and forked.available() else []
+    return _merged(scenario, line, options, jobs)
+
+
+def events(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    start: datetime | None = None,
+    links_base: str = DEFAULT_LINKS_BASE,
+    extras: Mapping[str, Any] | None = None,
+    jobs: int = 1,
+) -> Iterator[PlannedEvent]:
+    """The plan's events in plan order, planned by up to ``jobs`` processes (``core.scenario.plan``
+    of the same arguments, event for event, whatever ``jobs`` is)."""
+    options = {"seed": seed, "start": start, "links_base": links_base, "extras": extras}
+    if not _split(scenario, jobs):
+        return plan(scenario, **options)
+    return (PlannedEvent(*row) for row in _merged(scenario, astuple, options, jobs))
+
+
+def astuple(event: PlannedEvent) -> tuple:
+    """The event's fields in order, ``PlannedEvent(*row)`` again: what crosses a pipe."""
+    return tuple(getattr(event, f.name) for f in dataclasses.fields(PlannedEvent))
+
+
+def _split(scenario: Scenario, jobs: int) -> list[list[int]]:
+    return groups(scenario, jobs) if jobs > 1 and forked.available() else []
+
+
+def _merged(scenario: Scenario, convert: Any, options: dict, jobs: int) -> Iterator[Any]:
+    split = _split(scenario, jobs)
     if len(split) <= 1:
-        yield from map(line, plan(scenario, **options))
+        yield from map(convert, plan(scenario, **options))
         return
-    tasks = [_task(scenario, group, options, line) for group in split]
+    tasks = [_task(scenario, group, options, convert) for group in split]
     with forked.workers(tasks) as received:
         chunks = (itertools.chain.from_iterable(r) for r in received)
-        for _, _, _, text in heapq.merge(*chunks):
-            yield text
+        for _, _, _, item in heapq.merge(*chunks):
+            yield item
 
 
 def _task(
-    scenario: Scenario, group: Sequence[int], options: dict, line: Any
-) -> Callable[[], Iterator[list[tuple[float, int, int, str]]]]:
-    def chunks() -> Iterator[list[tuple[float, int, int, str]]]:
+    scenario: Scenario, group: Sequence[int], options: dict, convert: Any
+) -> Callable[[], Iterator[list[tuple[float, int, int, Any]]]]:
+    def chunks() -> Iterator[list[tuple[float, int, int, Any]]]:
         index = {flow.name: i for i, flow in enumerate(scenario.flows)}
-        chunk: list[tuple[float, int, int, str]] = []
+        chunk: list[tuple[float, int, int, Any]] = []
         for n, event in enumerate(plan(scenario, only=set(group), **options)):
-            chunk.append((event.due, index[event.coupon_key.rpartition(":")[0]], n, line(event)))
+            flow = index[event.coupon_key.rpartition(":")[0]]
+            chunk.append((event.due, flow, n, convert(event)))
             if len(chunk) >= CHUNK:
                 yield chunk
                 chunk = []

@@ -6,12 +6,15 @@ import itertools
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from emulator.cli.scenario_commands import line
-from emulator.readers import forked, planning
+from emulator.core.scenario import plan
+from emulator.readers import forked, loader, planning
+from emulator.readers.loader import Source
 from emulator.readers.scenario_reader import parse
 from tests.children import no_children_left
 
@@ -37,6 +40,39 @@ def test_any_number_of_jobs_gives_the_same_lines_even_with_ties():
     assert len(dues) != len(set(dues))  # there are ties to break
     for jobs in (2, 3, 4):
         assert list(planning.lines(scenario, line, jobs=jobs)) == one
+
+
+@pytest.mark.parametrize("jobs", [2, 3, 4])
+def test_a_runs_events_planned_by_workers_are_the_plan_of_one_process(jobs):
+    """What ``run`` and ``resume`` store of a large scenario: every field of every event (edge
+    cases, labels, raw bodies, ties included), in the same order, whatever the job count."""
+    scenario = parse(TIES, source="t.yaml", env={}).scenario
+    one = list(plan(scenario, links_base="http://x.test/"))
+    assert any(e.label for e in one)
+    got = planning.events(scenario, links_base="http://x.test/", jobs=jobs)
+    first = next(got)
+    assert not no_children_left()  # the workers are processes of their own
+    assert [first, *got] == one
+    assert no_children_left()
+
+
+def test_a_large_scenario_is_planned_on_every_core_by_run():
+    """The loader offers ``run`` the parallel form of a scenario from PARALLEL_FROM events on,
+    and it plans what the plain form does."""
+    targets = "vendors:\n" + "".join(
+        f"  {v}: {{target: 'http://127.0.0.1:9/{v}'}}\n"
+        for v in ("komo", "punchh", "fabric", "rebilly")
+    )
+    small = targets + TIES
+    big = small.replace("coupons: 30", f"coupons: {planning.PARALLEL_FROM}")
+    start = datetime(2026, 5, 1, tzinfo=UTC)
+    assert loader.plan(Source.inline(small), start=start).spread is None
+    large = loader.plan(Source.inline(big), start=start)
+    assert large.spread is not None
+    spread = large.spread(2)
+    assert list(itertools.islice(spread, 3000)) == list(itertools.islice(large.events, 3000))
+    spread.close()
+    assert no_children_left()
 
 
 def test_flows_are_shared_out_by_cost():
