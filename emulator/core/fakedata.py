@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, cached_property
 from itertools import accumulate
-from typing import Any
-
-from faker import Faker
-from faker.generator import Generator
+from typing import TYPE_CHECKING, Any
 
 from emulator.core.values import EPOCH, choice, randint
+
+if TYPE_CHECKING:
+    from faker.generator import Generator
 
 POOL_SIZE = 4096
 # People are 18 to 80 years old on this date. A pool entry is made once, without any event time, so
@@ -118,6 +118,10 @@ class FakeData:
 
     @cached_property
     def _faker(self) -> Generator:
+        # Imported when a pool first needs it: importing Faker scans every locale it ships (about
+        # 90 ms), which a command or a plan that never draws a person or a place need not pay.
+        from faker import Faker
+
         # The locale's generator itself: the proxy in front of it costs a lookup per call.
         generator = Faker(self.locale).factories[0]
         for provider in generator.get_providers():

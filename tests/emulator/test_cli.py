@@ -147,3 +147,20 @@ def test_the_inferred_note_of_an_event_type_is_printed_once():
     table = run("events").stdout.decode()
     (row,) = [line for line in table.splitlines() if " coupon-void " in line]
     assert row.count("inferred") == 1
+
+
+def test_faker_is_imported_only_when_a_plan_draws_fake_data():
+    """Importing Faker scans every locale it ships (about 90 ms a start): the commands that draw no
+    person or place (the catalogue, a fabric plan) never import it; a punchh body does."""
+    probe = (
+        "import sys\n"
+        "from emulator.cli import main\n"
+        "main(['events'])\n"
+        "main(['sample', 'fabric', 'offers:coupon:created'])\n"
+        "print('faker' in sys.modules, file=sys.stderr)\n"
+        "main(['sample', 'punchh', 'coupon-redemption'])\n"
+        "print('faker' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, check=True)  # fmt: skip
+    assert done.stderr.split() == ["False", "True"]
