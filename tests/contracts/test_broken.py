@@ -12,8 +12,8 @@ import pytest
 from contracts.reference_consumer import create_app
 from contracts.serving import serve_wsgi
 from emulator.cli import main
+from tests.conftest import AUTH_SETTINGS
 from tests.contracts.broken import DEFECTS, BrokenConsumer
-from tests.contracts.conftest import AUTH_SETTINGS
 from tests.contracts.rawserver import serve_raw
 
 # komo's timeout is shortened so that slowness is caught quickly.

@@ -19,7 +19,6 @@ from contracts.reference_consumer import create_app
 from contracts.serving import serve_wsgi
 from emulator.cli import main
 from emulator.readers import config
-from tests.contracts.conftest import AUTH_SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = str(ROOT / "scenarios" / "quickstart.yaml")
@@ -118,13 +117,6 @@ def test_run_counts_what_a_planning_child_planned(tmp_path, httpserver):
         "planned 40/40 events (100%); finished 40/40 deliveries (100%), 40 delivered"
     ]
     assert len(httpserver.log) == 40
-
-
-@pytest.fixture(scope="module")
-def settings_file(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("settings") / "consumer.yaml"
-    path.write_text(AUTH_SETTINGS)
-    return str(path)
 
 
 @pytest.fixture(scope="module")
