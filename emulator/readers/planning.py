@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import itertools
+import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -58,7 +59,7 @@ def lines(
     """``line(event)`` for every event of the plan, in plan order, planned by up to ``jobs``
     processes; the same lines whatever ``jobs`` is."""
     options = {"seed": seed, "start": start, "links_base": links_base, "extras": extras}
-    return _merged(scenario, line, options, jobs)
+    return _merged(scenario, line, options, _split(scenario, jobs))
 
 
 def events(
@@ -73,22 +74,23 @@ def events(
     """The plan's events in plan order, planned by up to ``jobs`` processes (``core.scenario.plan``
     of the same arguments, event for event, whatever ``jobs`` is)."""
     options = {"seed": seed, "start": start, "links_base": links_base, "extras": extras}
-    if not _split(scenario, jobs):
+    split = _split(scenario, jobs)
+    if len(split) <= 1:  # one process: the events themselves, never a row and back
         return plan(scenario, **options)
-    return (PlannedEvent(*row) for row in _merged(scenario, astuple, options, jobs))
+    return (PlannedEvent(*row) for row in _merged(scenario, _row, options, split))
 
 
-def astuple(event: PlannedEvent) -> tuple:
-    """The event's fields in order, ``PlannedEvent(*row)`` again: what crosses a pipe."""
-    return tuple(getattr(event, f.name) for f in dataclasses.fields(PlannedEvent))
+# An event's fields in order, ``PlannedEvent(*_row(event))`` again: what crosses a pipe.
+_row = operator.attrgetter(*(f.name for f in dataclasses.fields(PlannedEvent)))
 
 
 def _split(scenario: Scenario, jobs: int) -> list[list[int]]:
     return groups(scenario, jobs) if jobs > 1 and forked.available() else []
 
 
-def _merged(scenario: Scenario, convert: Any, options: dict, jobs: int) -> Iterator[Any]:
-    split = _split(scenario, jobs)
+def _merged(
+    scenario: Scenario, convert: Any, options: dict, split: list[list[int]]
+) -> Iterator[Any]:
     if len(split) <= 1:
         yield from map(convert, plan(scenario, **options))
         return
