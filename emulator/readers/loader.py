@@ -273,6 +273,8 @@ def plan(
     what = "the flows use" if loaded.kind == "scenario" else "the events name"
     merged, raw = settings(loaded.own, loaded.vendors, layers, loaded.source.name, what)
     chosen = loaded.seed if seed is None else seed
+    options = _options(loaded, merged, chosen, start)
+    expected, exact = expected_events(loaded.scenario or loaded.events)
     return Plan(
         loaded.name,
         loaded.source.name,
@@ -280,12 +282,13 @@ def plan(
         merged,
         raw,
         loaded.vendors,
-        _lazy(lambda: _events(loaded, merged, chosen, start, share)),
+        _lazy(lambda: _events(loaded, options, share)),
         document.text,
         start,
-        *expected_events(loaded.scenario or loaded.events),
-        _parts(loaded, merged, chosen, start, share),
-        _spread(loaded, merged, chosen, start, share),
+        expected,
+        exact,
+        _parts(loaded, options, share),
+        _spread(loaded, options, share, expected),
     )
 
 
@@ -321,46 +324,38 @@ def replan(
     return plan(Source.stored(source, text), stored, seed=seed, start=start)
 
 
-def _events(
-    loaded: Loaded, settings: config.Settings, seed: int, start: datetime, share: Share
-) -> Iterator[PlannedEvent]:
-    extras = builder_extras(settings)
+def _options(loaded: Loaded, settings: config.Settings, seed: int, start: datetime) -> dict:
+    """What a plan of ``loaded`` is made with beside the document: the seed, the start (a
+    scenario's own first), where links point and the builders' extras."""
+    own = loaded.scenario.start if loaded.scenario is not None else None
+    return {"seed": seed, "start": own or start, "links_base": settings.links_base,
+            "extras": builder_extras(settings)}  # fmt: skip
+
+
+def _events(loaded: Loaded, options: dict, share: Share) -> Iterator[PlannedEvent]:
     if loaded.scenario is not None:
         from emulator.core import scenario
 
-        return scenario.plan(
-            loaded.scenario,
-            seed=seed,
-            start=loaded.scenario.start or start,
-            links_base=settings.links_base,
-            extras=extras,
-            share=share,
-        )
+        return scenario.plan(loaded.scenario, share=share, **options)
     assert loaded.events is not None
-    return simple_plan(loaded.events.items, seed, start, settings.links_base, extras, share)
+    return simple_plan(loaded.events.items, share=share, **options)
 
 
-def _parts(
-    loaded: Loaded, settings: config.Settings, seed: int, start: datetime, share: Share
-) -> Parts | None:
+def _parts(loaded: Loaded, options: dict, share: Share) -> Parts | None:
     if loaded.events is None:
         return None
-    extras = builder_extras(settings)
-    items = list(loaded.events.items)
-    parts = simple_parts(items, seed, start, settings.links_base, extras, share)
+    parts = simple_parts(list(loaded.events.items), share=share, **options)
     return Parts(parts.blocks, lambda part: _lazy(lambda: parts.plan(part)))
 
 
 def _spread(
-    loaded: Loaded, settings: config.Settings, seed: int, start: datetime, share: Share
+    loaded: Loaded, options: dict, share: Share, expected: int
 ) -> Callable[[int], Iterator[PlannedEvent]] | None:
     from emulator.readers import planning
 
     scenario = loaded.scenario
-    if scenario is None or share != (0, 1) or scenario.expected_events() < planning.PARALLEL_FROM:
+    if scenario is None or share != (0, 1) or expected < planning.PARALLEL_FROM:
         return None
-    options = {"seed": seed, "start": scenario.start or start, "links_base": settings.links_base,
-               "extras": builder_extras(settings)}  # fmt: skip
     return lambda jobs: _lazy(lambda: planning.events(scenario, jobs=jobs, **options))
 
 
