@@ -20,8 +20,6 @@ from emulator.delivery.envelopes import chunks, fold
 from emulator.delivery.records import NewDelivery
 from emulator.readers import forked
 
-usable = forked.usable
-
 
 class Feed:
     """Chunks of a plan's deliveries, each with the running digest, made by a child process.

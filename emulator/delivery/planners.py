@@ -48,10 +48,11 @@ def planned(
     use where the plan allows: an event list's blocks by planners (``parts``), a scenario's flows
     by workers whose events are merged back in plan order (``spread(processes)``). The same
     deliveries, byte for byte, every way."""
+    processes = min(cores(), MAX_PLANNERS)
     if parts is not None and count(parts) > 1:
         return deliveries(parts, settings, start, count(parts))
-    if spread is not None and cores() > 1:
-        return envelopes(spread(min(cores(), MAX_PLANNERS)), settings, start)
+    if spread is not None and processes > 1:
+        return envelopes(spread(processes), settings, start)
     return envelopes(events, settings, start)
 
 

@@ -36,6 +36,7 @@ from emulator.delivery.feed import Feed
 from emulator.delivery.lease import Leases
 from emulator.delivery.outbox import Outbox
 from emulator.delivery.records import Delivery, NewDelivery
+from emulator.readers import forked
 
 # Where they always were, for their callers (the load generator, tests).
 __all__ = ["ENQUEUE_CHUNK", "Driver", "PlanIdentity", "RunResult", "digested", "envelopes",
@@ -262,7 +263,7 @@ def run_plan(
     that the planning child spreads over the cores it may use (``planners.planned``).
     """
     planner = None
-    if identity is not None and feed.usable():
+    if identity is not None and forked.usable():
         # Forked first, while no thread of ours runs yet (the leases' heartbeat is one).
         deliveries = planners.planned(planned, settings, identity.start, parts=parts, spread=spread)
         planner = feed.Feed(deliveries)
